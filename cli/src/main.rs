@@ -1,0 +1,2 @@
+//! The `mantra` command.
+fn main() {}

@@ -1,0 +1,117 @@
+//! Rule definitions: the YAML format, its validation, and the built-in set.
+//!
+//! A rule is data, not code. Everything needed to decide whether a byte
+//! sequence is a secret lives in the YAML: the pattern (whose first capture
+//! group is the secret), the literal keywords a prefilter can look for, an
+//! optional entropy floor and checksum validator, and the examples that prove
+//! the rule does what its name says.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// How bad a leak of this kind of secret is. Ordered: `Info < … < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|sev| sev.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown severity {s:?} (expected info, low, medium, high or critical)")
+            })
+    }
+}
+
+/// A checksum that a candidate secret must pass, for token formats that carry
+/// one. A candidate failing it is not a secret of that kind (a typo, a
+/// look-alike, a truncated copy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Validator {
+    /// GitHub and npm "base62 tokens": `<prefix>_` + 30 base62 characters +
+    /// the CRC32 of those 30 characters, base62-encoded on 6 characters.
+    Base62Crc32,
+}
+
+/// One rule as written in YAML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDef {
+    /// Stable identifier, kebab-case (`github-pat-classic`). Baselines,
+    /// policy and SARIF refer to rules by it.
+    pub id: String,
+    /// Human name, shown in reports.
+    pub name: String,
+    pub severity: Severity,
+    /// Regular expression (Rust `regex` syntax, also accepted by Hyperscan).
+    /// The first capture group is the secret; without a group the whole match
+    /// is. It must have a bounded maximum length.
+    pub pattern: String,
+    /// Case-insensitive literals; every match contains at least one. They are
+    /// what the pure-Rust engine prefilters on.
+    pub keywords: Vec<String>,
+    /// Minimum Shannon entropy, in bits per byte, of the secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_entropy: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator: Option<Validator>,
+    /// Low-confidence rules (generic "secret-looking value for a secret-named
+    /// key") yield to a specific rule that finds the same secret.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub generic: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
+    /// Texts in which this rule, and only this rule, must find a secret.
+    pub examples: Vec<String>,
+    /// Texts in which no rule may find anything.
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+/// A YAML rule file: `rules: [...]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    pub rules: Vec<RuleDef>,
+}
+
+/// The built-in rule files, compiled into the binary.
+pub const BUILTIN_RULE_FILES: &[(&str, &str)] =
+    &include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
