@@ -4,6 +4,7 @@
 
 mod engine_setup;
 mod output;
+mod paths;
 mod rules_cmd;
 mod scan_cmd;
 

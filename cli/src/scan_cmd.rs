@@ -203,6 +203,7 @@ fn build_scanner(input: &ScanInput, mut options: ScanOptions) -> Result<Scanner>
     let base = input.scan_options();
     options.json_views = base.json_views;
     options.fingerprint_key = base.fingerprint_key;
+    options.engine_cache_dir = crate::paths::cache_dir();
     Ok(Scanner::new(rules, input.rules.engine()?, options)?)
 }
 

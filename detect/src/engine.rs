@@ -94,13 +94,25 @@ pub(crate) enum Scratch {
 }
 
 impl Prefilter {
-    pub fn build(kind: EngineKind, rules: &RuleSet) -> Result<Prefilter, EngineError> {
+    /// Builds the engine. `cache_dir`, when given, keeps compiled Hyperscan
+    /// databases between runs (compiling every rule takes about a second;
+    /// loading a cached database takes milliseconds).
+    pub fn build(
+        kind: EngineKind,
+        rules: &RuleSet,
+        cache_dir: Option<&std::path::Path>,
+    ) -> Result<Prefilter, EngineError> {
         match kind {
             EngineKind::Rust => Ok(Prefilter::Rust(KeywordPrefilter::new(rules)?)),
             #[cfg(feature = "hyperscan")]
-            EngineKind::Hyperscan => Ok(Prefilter::Hyperscan(hs::HyperscanPrefilter::new(rules)?)),
+            EngineKind::Hyperscan => Ok(Prefilter::Hyperscan(hs::HyperscanPrefilter::new(
+                rules, cache_dir,
+            )?)),
             #[cfg(not(feature = "hyperscan"))]
-            EngineKind::Hyperscan => Err(EngineError::Unavailable("hyperscan")),
+            EngineKind::Hyperscan => {
+                let _ = cache_dir;
+                Err(EngineError::Unavailable("hyperscan"))
+            }
         }
     }
 
@@ -212,8 +224,12 @@ pub(crate) fn hyperscan_accepts(pattern: &str) -> Result<(), String> {
 
 #[cfg(feature = "hyperscan")]
 mod hs {
+    use std::io::Write;
+    use std::path::Path;
+
     use hyperscan::prelude::*;
-    use hyperscan::CompileFlags;
+    use hyperscan::{CompileFlags, SerializedDatabase};
+    use sha2::{Digest, Sha256};
 
     use super::{EngineError, Hit};
     use crate::ruleset::RuleSet;
@@ -241,8 +257,12 @@ mod hs {
         db: BlockDatabase,
     }
 
+    /// Header of a cached database file, followed by the SHA-256 of the
+    /// payload and the payload (`hs_serialize_database` output).
+    const CACHE_MAGIC: &[u8] = b"MANTRA-HS-DB-1\n";
+
     impl HyperscanPrefilter {
-        pub fn new(rules: &RuleSet) -> Result<Self, EngineError> {
+        pub fn new(rules: &RuleSet, cache_dir: Option<&Path>) -> Result<Self, EngineError> {
             let mut patterns = Vec::with_capacity(rules.len());
             for (idx, rule) in rules.rules().iter().enumerate() {
                 let mut p =
@@ -258,7 +278,17 @@ mod hs {
                 p.id = Some(u32::MAX as usize);
                 patterns.push(p);
             }
+            let cache_file =
+                cache_dir.map(|dir| dir.join(format!("hs-{}.db", cache_key(&patterns))));
+            if let Some(db) = cache_file.as_deref().and_then(load_cached) {
+                return Ok(Self { db });
+            }
             let db: BlockDatabase = Patterns(patterns).build().map_err(build_error)?;
+            if let Some(file) = &cache_file {
+                if let Err(e) = store_cached(&db, file) {
+                    tracing::debug!(path = %file.display(), error = %e, "could not cache the Hyperscan database");
+                }
+            }
             Ok(Self { db })
         }
 
@@ -285,5 +315,60 @@ mod hs {
                     message: format!("scan failed: {e}"),
                 })
         }
+    }
+
+    /// Names a database by everything that shapes it: the library version,
+    /// the flags and every pattern with its id.
+    fn cache_key(patterns: &[Pattern]) -> String {
+        let mut h = Sha256::new();
+        h.update(hyperscan::version_str().to_bytes());
+        h.update(flags().bits().to_le_bytes());
+        for p in patterns {
+            h.update(p.id.unwrap_or(0).to_le_bytes());
+            h.update(p.flags.bits().to_le_bytes());
+            h.update((p.expression.len() as u64).to_le_bytes());
+            h.update(p.expression.as_bytes());
+        }
+        hex::encode(&h.finalize()[..16])
+    }
+
+    /// Loads a cached database, refusing any file whose checksum does not
+    /// match: only intact output of `hs_serialize_database` is handed to the
+    /// library.
+    fn load_cached(path: &Path) -> Option<BlockDatabase> {
+        let bytes = std::fs::read(path).ok()?;
+        let rest = bytes.strip_prefix(CACHE_MAGIC)?;
+        if rest.len() < 32 {
+            return None;
+        }
+        let (sum, payload) = rest.split_at(32);
+        if Sha256::digest(payload).as_slice() != sum {
+            tracing::warn!(path = %path.display(), "ignoring a corrupt Hyperscan database cache");
+            return None;
+        }
+        payload.deserialize().ok()
+    }
+
+    fn store_cached(db: &BlockDatabase, path: &Path) -> std::io::Result<()> {
+        let payload = db.serialize().map_err(std::io::Error::other)?;
+        let payload: &[u8] = payload.as_ref();
+        let dir = path.parent().unwrap_or(Path::new("."));
+        create_private_dir(dir)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        tmp.write_all(CACHE_MAGIC)?;
+        tmp.write_all(&Sha256::digest(payload))?;
+        tmp.write_all(payload)?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    /// The cache sits in Mantra's data directory, which also holds session
+    /// data: create it readable by its owner only.
+    fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)
     }
 }

@@ -61,6 +61,9 @@ pub struct ScanOptions {
     pub baseline: HashSet<String>,
     pub json_views: JsonViews,
     pub chunk_size: usize,
+    /// Where compiled engine databases are cached between runs (None: no
+    /// cache).
+    pub engine_cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ScanOptions {
@@ -73,6 +76,7 @@ impl Default for ScanOptions {
             baseline: HashSet::new(),
             json_views: JsonViews::Auto,
             chunk_size: DEFAULT_CHUNK_SIZE,
+            engine_cache_dir: None,
         }
     }
 }
@@ -137,7 +141,7 @@ impl Scanner {
         engine: EngineKind,
         options: ScanOptions,
     ) -> Result<Self, EngineError> {
-        let prefilter = Prefilter::build(engine, &rules)?;
+        let prefilter = Prefilter::build(engine, &rules, options.engine_cache_dir.as_deref())?;
         Ok(Self {
             rules,
             prefilter,

@@ -11,7 +11,10 @@ use mantra_detect::{EngineKind, RuleSet, ScanOptions, Scanner};
 
 fn builtin() -> Arc<RuleSet> {
     let (set, errors) = RuleSet::builtin();
-    assert!(errors.is_empty(), "built-in rules failed to load: {errors:#?}");
+    assert!(
+        errors.is_empty(),
+        "built-in rules failed to load: {errors:#?}"
+    );
     Arc::new(set)
 }
 
@@ -21,10 +24,18 @@ fn every_builtin_rule_validates_and_has_examples() {
     assert!(!set.is_empty());
     let mut ids = std::collections::HashSet::new();
     for rule in set.rules() {
-        assert!(ids.insert(rule.def.id.clone()), "duplicate id {}", rule.def.id);
+        assert!(
+            ids.insert(rule.def.id.clone()),
+            "duplicate id {}",
+            rule.def.id
+        );
         mantra_detect::ruleset::check_definition(&rule.def)
             .unwrap_or_else(|e| panic!("rule {}: {e}", rule.def.id));
-        assert!(!rule.def.examples.is_empty(), "rule {} has no examples", rule.def.id);
+        assert!(
+            !rule.def.examples.is_empty(),
+            "rule {} has no examples",
+            rule.def.id
+        );
     }
 }
 
@@ -33,12 +44,20 @@ fn every_builtin_rule_passes_its_examples_on_every_engine() {
     for &engine in EngineKind::available() {
         let failures = check_examples(builtin(), engine, &[]).unwrap();
         let report: Vec<String> = failures.iter().map(ToString::to_string).collect();
-        assert!(report.is_empty(), "{} engine:\n{}", engine.name(), report.join("\n"));
+        assert!(
+            report.is_empty(),
+            "{} engine:\n{}",
+            engine.name(),
+            report.join("\n")
+        );
     }
 }
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Everything the repository ships as test content, plus every rule
@@ -86,8 +105,15 @@ fn findings_by(engine: EngineKind, roots: &[PathBuf]) -> Vec<(String, u64, u64, 
 #[test]
 fn both_engines_report_identical_findings_on_the_test_corpus() {
     let (_dir, roots) = corpus();
-    let all: Vec<_> = EngineKind::available().iter().map(|&e| findings_by(e, &roots)).collect();
-    assert!(all[0].len() > 50, "corpus too small to mean anything: {}", all[0].len());
+    let all: Vec<_> = EngineKind::available()
+        .iter()
+        .map(|&e| findings_by(e, &roots))
+        .collect();
+    assert!(
+        all[0].len() > 50,
+        "corpus too small to mean anything: {}",
+        all[0].len()
+    );
     for other in &all[1..] {
         assert_eq!(other, &all[0]);
     }
@@ -95,7 +121,10 @@ fn both_engines_report_identical_findings_on_the_test_corpus() {
 
 #[test]
 fn the_bundled_samples_report_their_planted_secrets_and_no_decoy() {
-    let found = findings_by(EngineKind::default_available(), &[repo_root().join("samples")]);
+    let found = findings_by(
+        EngineKind::default_available(),
+        &[repo_root().join("samples")],
+    );
     let in_file = |name: &str| found.iter().filter(|f| f.0.contains(name)).count();
     assert_eq!(in_file("config.example.env"), 0, "{found:#?}");
     assert!(in_file(".claude") >= 6, "{found:#?}");

@@ -395,3 +395,46 @@ rules:
     assert!(set.is_empty());
     assert_eq!(errors.len(), 2, "{errors:?}");
 }
+
+#[cfg(feature = "hyperscan")]
+#[test]
+fn the_hyperscan_database_cache_is_reused_and_a_corrupt_one_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("data/cache");
+    let options = || ScanOptions {
+        engine_cache_dir: Some(cache.clone()),
+        ..ScanOptions::default()
+    };
+    let data = dense_corpus(50_000);
+    let fresh: Vec<_> = scan_with(EngineKind::Hyperscan, options(), &data, "c")
+        .iter()
+        .map(key)
+        .collect();
+    let files: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+    let cached: Vec<_> = scan_with(EngineKind::Hyperscan, options(), &data, "c")
+        .iter()
+        .map(key)
+        .collect();
+    assert_eq!(cached, fresh);
+    // Flip a byte of the payload: the file is refused and rebuilt.
+    let mut bytes = std::fs::read(&files[0]).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&files[0], &bytes).unwrap();
+    let rebuilt: Vec<_> = scan_with(EngineKind::Hyperscan, options(), &data, "c")
+        .iter()
+        .map(key)
+        .collect();
+    assert_eq!(rebuilt, fresh);
+    assert_ne!(std::fs::read(&files[0]).unwrap(), bytes);
+}
