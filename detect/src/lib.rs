@@ -16,6 +16,7 @@ pub mod baseline;
 pub mod check;
 mod confirm;
 pub mod engine;
+pub mod exposure;
 pub mod filter;
 pub mod finding;
 pub mod redact;
