@@ -1,0 +1,63 @@
+//! Building the rule set and scanner from command-line options.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use mantra_detect::{EngineKind, RuleSet, RuleSetBuilder, Severity};
+
+/// Options shared by every command that scans.
+#[derive(Debug, Clone, Args)]
+pub struct RuleArgs {
+    /// Extra rule file(s) (YAML `rules: [...]`); a rule with a built-in id
+    /// overrides it.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rule_files: Vec<PathBuf>,
+    /// Disable rule ids (repeatable, or comma-separated).
+    #[arg(long = "disable-rule", value_name = "ID", value_delimiter = ',')]
+    pub disabled: Vec<String>,
+    /// Ignore rules below this severity.
+    #[arg(long, value_name = "SEVERITY")]
+    pub min_severity: Option<Severity>,
+    /// Matching engine: hyperscan (default where built in) or rust.
+    #[arg(long, value_name = "ENGINE")]
+    pub engine: Option<String>,
+}
+
+impl RuleArgs {
+    pub fn engine(&self) -> Result<EngineKind> {
+        match &self.engine {
+            None => Ok(EngineKind::default_available()),
+            Some(name) => {
+                let kind = EngineKind::parse(name).with_context(|| {
+                    format!("unknown engine {name:?} (expected hyperscan or rust)")
+                })?;
+                if !EngineKind::available().contains(&kind) {
+                    bail!("the {name} engine is not compiled into this build");
+                }
+                Ok(kind)
+            }
+        }
+    }
+
+    /// Loads built-in and extra rules. Rules that fail to load are reported
+    /// on stderr and left out; the rest still run.
+    pub fn rule_set(&self) -> Result<Arc<RuleSet>> {
+        let mut builder = RuleSetBuilder::with_builtin();
+        for path in &self.rule_files {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read rule file {}", path.display()))?;
+            builder.add_yaml(&path.display().to_string(), &text);
+        }
+        builder.disable(self.disabled.iter().cloned());
+        if let Some(sev) = self.min_severity {
+            builder.min_severity(sev);
+        }
+        let (rules, errors) = builder.build();
+        for e in &errors {
+            eprintln!("mantra: warning: rule not loaded: {e}");
+        }
+        Ok(Arc::new(rules))
+    }
+}

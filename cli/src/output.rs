@@ -1,0 +1,48 @@
+//! Human-readable output.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use mantra_detect::{EngineKind, Finding};
+
+use crate::scan_cmd::ScanResult;
+
+/// One block per finding: location, rule, redacted value, fingerprint.
+pub fn human(findings: &[Finding], show_secrets: bool) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {} [{}] {}",
+            f.path, f.line, f.column, f.severity, f.rule_id, f.rule_name
+        );
+        let _ = writeln!(out, "    secret:      {}", f.redacted);
+        if show_secrets {
+            if let Some(secret) = &f.secret {
+                let _ = writeln!(out, "    in clear:    {secret}");
+            }
+        }
+        let _ = writeln!(out, "    fingerprint: {}", f.fingerprint);
+    }
+    out
+}
+
+/// The closing line on stderr.
+pub fn summary(result: &ScanResult, elapsed: Duration, engine: EngineKind) {
+    let mb = result.bytes as f64 / 1e6;
+    let secs = elapsed.as_secs_f64().max(1e-6);
+    eprintln!(
+        "mantra: {} finding(s) in {} file(s), {:.1} MB in {:.2} s ({:.0} MB/s, {} engine){}",
+        result.findings.len(),
+        result.files,
+        mb,
+        secs,
+        mb / secs,
+        engine.name(),
+        if result.errors > 0 {
+            format!(", {} file(s) could not be scanned", result.errors)
+        } else {
+            String::new()
+        }
+    );
+}

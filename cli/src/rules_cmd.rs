@@ -1,0 +1,137 @@
+//! `mantra rules list|check` and `mantra version`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use mantra_detect::check::check_examples;
+use mantra_detect::engine::hyperscan_version;
+use mantra_detect::{EngineKind, RuleSetBuilder};
+
+use crate::engine_setup::RuleArgs;
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules in effect.
+    List {
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compile a rule file and run its examples against every rule in effect.
+    Check {
+        /// The rule file (YAML `rules: [...]`).
+        file: PathBuf,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cmd: RulesCommand) -> Result<u8> {
+    match cmd {
+        RulesCommand::List { rules, json } => {
+            let set = rules.rule_set()?;
+            if json {
+                let list: Vec<_> = set
+                    .rules()
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "id": r.def.id, "name": r.def.name, "severity": r.def.severity,
+                            "keywords": r.def.keywords, "origin": r.origin, "generic": r.def.generic,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for r in set.rules() {
+                    println!(
+                        "{:<40} {:<9} {}",
+                        r.def.id,
+                        r.def.severity.as_str(),
+                        r.def.name
+                    );
+                }
+                eprintln!("{} rule(s)", set.len());
+            }
+            Ok(0)
+        }
+        RulesCommand::Check { file, rules } => check(&file, &rules),
+    }
+}
+
+fn check(file: &PathBuf, args: &RuleArgs) -> Result<u8> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let origin = file.display().to_string();
+    let parsed = mantra_detect::ruleset::parse_rule_file(&text);
+    let mut builder = RuleSetBuilder::with_builtin();
+    builder.add_yaml(&origin, &text);
+    builder.disable(args.disabled.iter().cloned());
+    let (set, errors) = builder.build();
+    let mut failed = !errors.is_empty();
+    for e in &errors {
+        println!("error: {e}");
+    }
+    if let Err(e) = &parsed {
+        if errors.is_empty() {
+            println!("error: {origin}: {e}");
+            failed = true;
+        }
+    }
+    let ids: Vec<String> = parsed
+        .map(|f| f.rules.into_iter().map(|r| r.id).collect())
+        .unwrap_or_default();
+    let loaded: Vec<String> = ids
+        .iter()
+        .filter(|id| set.get(id).is_some())
+        .cloned()
+        .collect();
+    if !loaded.is_empty() {
+        let failures = check_examples(Arc::new(set), args.engine()?, &loaded)?;
+        for f in &failures {
+            println!("error: {f}");
+        }
+        failed |= !failures.is_empty();
+    }
+    println!(
+        "{}: {} rule(s) checked, {}",
+        origin,
+        ids.len(),
+        if failed { "FAILED" } else { "ok" }
+    );
+    Ok(if failed { 1 } else { 0 })
+}
+
+pub fn version(args: VersionArgs) -> Result<u8> {
+    let engine = EngineKind::default_available();
+    let hs = hyperscan_version();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "version": env!("CARGO_PKG_VERSION"),
+                "engine": engine.name(),
+                "engines": EngineKind::available().iter().map(|e| e.name()).collect::<Vec<_>>(),
+                "hyperscan": hs,
+            })
+        );
+    } else {
+        println!("mantra {}", env!("CARGO_PKG_VERSION"));
+        match hs {
+            Some(v) => println!("engine: hyperscan (libhs {v}); fallback: rust"),
+            None => println!("engine: rust (built without Hyperscan)"),
+        }
+    }
+    Ok(0)
+}
