@@ -153,6 +153,11 @@ fn convert(kind: Option<Kind>, v: RegValue) -> Value {
         ) if s.trim_start().starts_with('[') => {
             serde_json::from_str(&s).unwrap_or(Value::String(s))
         }
+        // ADMX multiText writes REG_MULTI_SZ: the lines of one JSON text.
+        (Some(Kind::ObjList), RegValue::MultiSz(lines)) => {
+            let text = lines.join("\n");
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        }
         (Some(Kind::ObjList), RegValue::Sz(s)) if s.trim_start().starts_with('{') => {
             serde_json::from_str::<Value>(&s)
                 .map(|v| Value::Array(vec![v]))
