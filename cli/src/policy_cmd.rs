@@ -201,7 +201,7 @@ pub fn render(report: &Report) -> String {
         }
         for c in &r.conflicts {
             out.push_str(&format!(
-                "    {:?}: {} ({} {} {}, {})\n",
+                "    {:?}: {} (level {}, scope {}, source {}, {})\n",
                 c.kind,
                 short(&c.value),
                 c.level.as_str(),
