@@ -3,6 +3,8 @@
 //! Exit codes: 0 clean, 1 findings remain, 2 usage or runtime error.
 
 mod engine_setup;
+mod policy_cmd;
+mod update_cmd;
 mod output;
 mod paths;
 mod rules_cmd;
@@ -37,9 +39,19 @@ enum Command {
     Rules(rules_cmd::RulesCommand),
     /// Print the version and the detection engine in use.
     Version(rules_cmd::VersionArgs),
+    /// Show, validate and describe the effective policy.
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCmd),
+    /// Check for a new version (when policy allows).
+    #[command(subcommand)]
+    Update(update_cmd::UpdateCmd),
+    /// Local crash reports.
+    #[command(subcommand)]
+    CrashReports(update_cmd::CrashCmd),
 }
 
 fn main() -> ExitCode {
+    update_cmd::install_crash_hook();
     let cli = Cli::parse();
     init_logging(&cli.log_level);
     let result = match cli.command {
@@ -48,6 +60,9 @@ fn main() -> ExitCode {
         Command::Baseline(cmd) => scan_cmd::baseline(cmd),
         Command::Rules(cmd) => rules_cmd::run(cmd),
         Command::Version(args) => rules_cmd::version(args),
+        Command::Policy(cmd) => policy_cmd::run(&cmd),
+        Command::Update(cmd) => update_cmd::run_update(&cmd, &policy_cmd::effective().policy),
+        Command::CrashReports(cmd) => update_cmd::run_crash(&cmd, &policy_cmd::effective().policy),
     };
     match result {
         Ok(code) => ExitCode::from(code),
