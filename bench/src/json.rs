@@ -178,12 +178,18 @@ mod tests {
         ]);
         let parsed: serde_json::Value = serde_json::from_str(&v.compact()).expect("valid json");
         assert_eq!(parsed["a"], "line1\nline2 \"q\" \\ \t");
-        assert_eq!(v.compact(), r#"{"a":"line1\nline2 \"q\" \\ \t","b":[1,null,true]}"#);
+        assert_eq!(
+            v.compact(),
+            r#"{"a":"line1\nline2 \"q\" \\ \t","b":[1,null,true]}"#
+        );
     }
 
     #[test]
     fn pretty_round_trips() {
-        let v = J::Obj(vec![("x", J::Arr(vec![])), ("y", J::Obj(vec![("z", J::s("w"))]))]);
+        let v = J::Obj(vec![
+            ("x", J::Arr(vec![])),
+            ("y", J::Obj(vec![("z", J::s("w"))])),
+        ]);
         let p = v.pretty();
         assert_eq!(p, "{\n  \"x\": [],\n  \"y\": {\n    \"z\": \"w\"\n  }\n}");
         assert!(serde_json::from_str::<serde_json::Value>(&p).is_ok());

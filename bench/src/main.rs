@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use mantra_bench::{gen, score};
 
 #[derive(Parser)]
-#[command(name = "mantra-bench", version, about = "Benchmark corpus generator and scorer for Mantra")]
+#[command(
+    name = "mantra-bench",
+    version,
+    about = "Benchmark corpus generator and scorer for Mantra"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,7 +80,11 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Gen { seed, size_mb, out } => {
             let started = Instant::now();
-            let s = gen::generate(&gen::Options { seed, size_mb, out: out.clone() })?;
+            let s = gen::generate(&gen::Options {
+                seed,
+                size_mb,
+                out: out.clone(),
+            })?;
             eprintln!(
                 "wrote {} files, {:.1} MiB, {} labelled secrets, {} decoys to {} in {:.1}s",
                 s.files,
@@ -87,8 +95,26 @@ fn run(cli: Cli) -> Result<()> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Command::Score { labels, tool, report, root, name, time, corpus_mb, json, max_list } => {
-            let req = score::Request { labels, tool, report, root, name, time_log: time, corpus_mb };
+        Command::Score {
+            labels,
+            tool,
+            report,
+            root,
+            name,
+            time,
+            corpus_mb,
+            json,
+            max_list,
+        } => {
+            let req = score::Request {
+                labels,
+                tool,
+                report,
+                root,
+                name,
+                time_log: time,
+                corpus_mb,
+            };
             let s = score::score(&req)?;
             print!("{}", score::render_text(&s, max_list));
             if let Some(path) = json {
@@ -97,7 +123,10 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Table { scores } => {
-            let scores = scores.iter().map(|p| score::read_score(p)).collect::<Result<Vec<_>>>()?;
+            let scores = scores
+                .iter()
+                .map(|p| score::read_score(p))
+                .collect::<Result<Vec<_>>>()?;
             print!("{}", score::render_table(&scores));
         }
     }

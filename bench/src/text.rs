@@ -65,9 +65,21 @@ const THOUGHTS: &[&str] = &[
 ];
 
 const FILES: &[&str] = &[
-    "src/main.rs", "src/lib.rs", "src/config.rs", "src/api/client.ts", "src/api/routes.ts",
-    "app/models.py", "app/views.py", "app/settings.py", "tests/test_api.py", "cmd/server/main.go",
-    "web/src/App.tsx", "crates/parser/src/lexer.rs", "scripts/deploy.sh", "Makefile", "README.md",
+    "src/main.rs",
+    "src/lib.rs",
+    "src/config.rs",
+    "src/api/client.ts",
+    "src/api/routes.ts",
+    "app/models.py",
+    "app/views.py",
+    "app/settings.py",
+    "tests/test_api.py",
+    "cmd/server/main.go",
+    "web/src/App.tsx",
+    "crates/parser/src/lexer.rs",
+    "scripts/deploy.sh",
+    "Makefile",
+    "README.md",
 ];
 
 const RUST_SNIPPETS: &[&str] = &[
@@ -89,10 +101,46 @@ const TS_SNIPPETS: &[&str] = &[
 ];
 
 const WORDS: &[&str] = &[
-    "the", "cache", "request", "handler", "config", "value", "returns", "when", "error", "test",
-    "build", "module", "function", "is", "called", "with", "a", "an", "empty", "list", "and",
-    "then", "it", "fails", "because", "timeout", "retry", "client", "server", "response", "field",
-    "parser", "token", "stream", "worker", "queue", "database", "migration", "index", "query",
+    "the",
+    "cache",
+    "request",
+    "handler",
+    "config",
+    "value",
+    "returns",
+    "when",
+    "error",
+    "test",
+    "build",
+    "module",
+    "function",
+    "is",
+    "called",
+    "with",
+    "a",
+    "an",
+    "empty",
+    "list",
+    "and",
+    "then",
+    "it",
+    "fails",
+    "because",
+    "timeout",
+    "retry",
+    "client",
+    "server",
+    "response",
+    "field",
+    "parser",
+    "token",
+    "stream",
+    "worker",
+    "queue",
+    "database",
+    "migration",
+    "index",
+    "query",
 ];
 
 /// A user prompt.
@@ -103,13 +151,19 @@ pub fn prompt(rng: &mut Rng) -> String {
 /// An assistant reply of one to four sentences.
 pub fn reply(rng: &mut Rng) -> String {
     let n = rng.random_range(1..=4);
-    (0..n).map(|_| pick(rng, REPLIES)).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|_| pick(rng, REPLIES))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A reasoning paragraph.
 pub fn thought(rng: &mut Rng) -> String {
     let n = rng.random_range(1..=3);
-    (0..n).map(|_| pick(rng, THOUGHTS)).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|_| pick(rng, THOUGHTS))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A plausible source path.
@@ -119,7 +173,10 @@ pub fn file_path(rng: &mut Rng) -> &'static str {
 
 /// `n` words of filler prose.
 pub fn words(rng: &mut Rng, n: usize) -> String {
-    (0..n).map(|_| pick(rng, WORDS)).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|_| pick(rng, WORDS))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A source snippet in a random language, with its file path.
@@ -162,7 +219,10 @@ fn cargo_test(rng: &mut Rng) -> String {
     out.push_str(")\n\n");
     out.push_str(&format!("running {n} tests\n"));
     for i in 0..n {
-        out.push_str(&format!("test tests::case_{i}_{} ... ok\n", pick(rng, WORDS)));
+        out.push_str(&format!(
+            "test tests::case_{i}_{} ... ok\n",
+            pick(rng, WORDS)
+        ));
     }
     out.push_str(&format!("\ntest result: ok. {n} passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.{:02}s\n", rng.random_range(1..99)));
     out
@@ -172,7 +232,12 @@ fn git_log(rng: &mut Rng) -> String {
     let mut out = String::new();
     for _ in 0..12 {
         let sha = decoy::git_sha(rng);
-        out.push_str(&format!("{} {} {}\n", &sha[..7], pick(rng, &["fix:", "feat:", "chore:", "docs:", "refactor:"]), words(rng, 5)));
+        out.push_str(&format!(
+            "{} {} {}\n",
+            &sha[..7],
+            pick(rng, &["fix:", "feat:", "chore:", "docs:", "refactor:"]),
+            words(rng, 5)
+        ));
     }
     out
 }
@@ -187,8 +252,19 @@ fn git_status(rng: &mut Rng) -> String {
 
 fn ls(rng: &mut Rng) -> String {
     let mut out = String::from("total 64\ndrwxr-xr-x  9 dev dev 4096 Oct  1 09:00 .\ndrwxr-xr-x 14 dev dev 4096 Sep 30 18:12 ..\n");
-    for name in ["Cargo.toml", "Cargo.lock", "README.md", "src", "tests", ".env.example", ".gitignore"] {
-        out.push_str(&format!("-rw-r--r--  1 dev dev {:>5} Oct  1 09:00 {name}\n", rng.random_range(100..30000)));
+    for name in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "README.md",
+        "src",
+        "tests",
+        ".env.example",
+        ".gitignore",
+    ] {
+        out.push_str(&format!(
+            "-rw-r--r--  1 dev dev {:>5} Oct  1 09:00 {name}\n",
+            rng.random_range(100..30000)
+        ));
     }
     out
 }
@@ -205,13 +281,23 @@ fn npm_install(rng: &mut Rng) -> String {
 
 fn pytest(rng: &mut Rng) -> String {
     let n = rng.random_range(5..120);
-    format!("{}\n{n} passed in {}.{:02}s\n", ".".repeat(n.min(80)), rng.random_range(0..20), rng.random_range(0..99))
+    format!(
+        "{}\n{n} passed in {}.{:02}s\n",
+        ".".repeat(n.min(80)),
+        rng.random_range(0..20),
+        rng.random_range(0..99)
+    )
 }
 
 fn docker_images(rng: &mut Rng) -> String {
     let mut out = String::from("REPOSITORY   TAG       DIGEST                                                                    IMAGE ID       CREATED       SIZE\n");
     for name in ["postgres", "redis", "proj-api"] {
-        out.push_str(&format!("{name:<12} latest    sha256:{}   {}   2 days ago    {}MB\n", decoy::sha256(rng), hex(rng, 12), rng.random_range(20..400)));
+        out.push_str(&format!(
+            "{name:<12} latest    sha256:{}   {}   2 days ago    {}MB\n",
+            decoy::sha256(rng),
+            hex(rng, 12),
+            rng.random_range(20..400)
+        ));
     }
     out
 }
@@ -219,14 +305,23 @@ fn docker_images(rng: &mut Rng) -> String {
 fn grep(rng: &mut Rng) -> String {
     let mut out = String::new();
     for _ in 0..rng.random_range(2..10) {
-        out.push_str(&format!("{}:{}:    {}\n", file_path(rng), rng.random_range(1..400), words(rng, 8)));
+        out.push_str(&format!(
+            "{}:{}:    {}\n",
+            file_path(rng),
+            rng.random_range(1..400),
+            words(rng, 8)
+        ));
     }
     out
 }
 
 fn sha256sums(rng: &mut Rng) -> String {
     let mut out = String::new();
-    for f in ["proj-x86_64-linux.tar.gz", "proj-aarch64-darwin.tar.gz", "proj-x86_64-windows.zip"] {
+    for f in [
+        "proj-x86_64-linux.tar.gz",
+        "proj-aarch64-darwin.tar.gz",
+        "proj-x86_64-windows.zip",
+    ] {
         out.push_str(&format!("{}  dist/{f}\n", decoy::sha256(rng)));
     }
     out

@@ -17,7 +17,8 @@ const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 const HEX: &[u8] = b"0123456789abcdef";
 const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const UPPER_B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-const PASSWORD: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!@%^*-_+.";
+// No `%`: a `%XX` run would read as percent-encoding to some scanners.
+const PASSWORD: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!@^*-_+.";
 
 /// `n` characters drawn uniformly from `alphabet`.
 pub fn random_from(rng: &mut Rng, alphabet: &[u8], n: usize) -> String {
@@ -35,14 +36,26 @@ pub fn hex(rng: &mut Rng, n: usize) -> String {
 pub fn uuid(rng: &mut Rng) -> String {
     let h = hex(rng, 32);
     let variant = char::from(b"89ab"[rng.random_range(0..4)]);
-    format!("{}-{}-4{}-{}{}-{}", &h[0..8], &h[8..12], &h[13..16], variant, &h[17..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-{}{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        variant,
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 /// Standard base64 (with padding) of `data`.
 pub fn base64(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -235,9 +248,13 @@ impl Kind {
             Kind::GitlabPat => format!("glpat-{}", random_from(rng, URLSAFE, 20)),
             Kind::AwsAccessKeyId => format!("AKIA{}", random_from(rng, UPPER_B32, 16)),
             Kind::AwsSecretKey => random_from(rng, &B64[..64], 40),
+            // Legacy keys have 24 characters after the prefix, current ones 99 starting `51`.
             Kind::StripeLive => {
-                let n = if rng.random_bool(0.5) { 24 } else { 99 };
-                format!("sk_live_51{}", random_from(rng, ALNUM, n))
+                if rng.random_bool(0.5) {
+                    format!("sk_live_{}", random_from(rng, ALNUM, 24))
+                } else {
+                    format!("sk_live_51{}", random_from(rng, ALNUM, 97))
+                }
             }
             Kind::SlackBot => format!(
                 "xoxb-{}-{}-{}",
@@ -256,7 +273,15 @@ impl Kind {
                 "postgres://{}:{}@{}:5432/{}",
                 pick(rng, &["app", "postgres", "admin", "svc_api", "analytics"]),
                 random_from(rng, ALNUM, 20),
-                pick(rng, &["db.internal.example.net", "10.0.3.17", "pg-prod-1.c9xk2.eu-west-1.rds.amazonaws.com", "localhost"]),
+                pick(
+                    rng,
+                    &[
+                        "db.internal.example.net",
+                        "10.0.3.17",
+                        "pg-prod-1.c9xk2.eu-west-1.rds.amazonaws.com",
+                        "localhost"
+                    ]
+                ),
                 pick(rng, &["app", "orders", "prod", "metrics"])
             ),
             Kind::MongoUrl => format!(
@@ -311,8 +336,16 @@ pub fn pem_private_key(rng: &mut Rng, label: &str) -> String {
     let (prefix, len, width) = match label {
         "RSA PRIVATE KEY" => ("MIIEpAIBAAKCAQEA", 1190, 64),
         "EC PRIVATE KEY" => ("MHcCAQEEI", 121, 64),
-        "OPENSSH PRIVATE KEY" => ("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW", 300, 70),
-        _ => ("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ", 1190, 64),
+        "OPENSSH PRIVATE KEY" => (
+            "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW",
+            300,
+            70,
+        ),
+        _ => (
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ",
+            1190,
+            64,
+        ),
     };
     let body = format!("{prefix}{}", base64(&bytes(rng, len)));
     let mut out = format!("-----BEGIN {label}-----\n");
@@ -326,7 +359,15 @@ pub fn pem_private_key(rng: &mut Rng, label: &str) -> String {
 
 /// A random private-key PEM label.
 pub fn pem_label(rng: &mut Rng) -> &'static str {
-    pick(rng, &["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY"])
+    pick(
+        rng,
+        &[
+            "RSA PRIVATE KEY",
+            "PRIVATE KEY",
+            "EC PRIVATE KEY",
+            "OPENSSH PRIVATE KEY",
+        ],
+    )
 }
 
 /// Look-alike values that must not be reported.
@@ -412,7 +453,11 @@ pub mod decoy {
 
     /// A PEM public key or certificate (public material).
     pub fn pem_public(rng: &mut Rng) -> String {
-        let label = if rng.random_bool(0.5) { "CERTIFICATE" } else { "PUBLIC KEY" };
+        let label = if rng.random_bool(0.5) {
+            "CERTIFICATE"
+        } else {
+            "PUBLIC KEY"
+        };
         let body = base64(&bytes(rng, 290));
         let mut out = format!("-----BEGIN {label}-----\n");
         for chunk in body.as_bytes().chunks(64) {

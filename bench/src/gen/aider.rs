@@ -10,7 +10,10 @@ use crate::text;
 
 /// One history file with several launches; `seq` makes the checkout unique.
 pub fn history(ctx: &mut Ctx, project: &Project, seq: usize) -> FileOut {
-    let mut out = FileOut::new(format!("work/{}-{seq}/.aider.chat.history.md", project.name));
+    let mut out = FileOut::new(format!(
+        "work/{}-{seq}/.aider.chat.history.md",
+        project.name
+    ));
     for _ in 0..ctx.rng.random_range(1..6) {
         let (y, mo, d, h, mi, s) = ctx.clock.parts();
         out.text.push_str(&format!(
@@ -42,13 +45,21 @@ fn turn(ctx: &mut Ctx, out: &mut FileOut) {
             if !body.ends_with('\n') {
                 body.push('\n');
             }
-            out.text.push_str(&format!("{path}\n```\n<<<<<<< SEARCH\n=======\n{body}>>>>>>> REPLACE\n```\n\n"));
+            out.text.push_str(&format!(
+                "{path}\n```\n<<<<<<< SEARCH\n=======\n{body}>>>>>>> REPLACE\n```\n\n"
+            ));
         }
         None => {
             let mut lines = code.lines();
             let first = lines.next().unwrap_or_default();
-            out.text.push_str(&format!("{path}\n```\n<<<<<<< SEARCH\n{first}\n=======\n{code}>>>>>>> REPLACE\n```\n\n"));
+            out.text.push_str(&format!(
+                "{path}\n```\n<<<<<<< SEARCH\n{first}\n=======\n{code}>>>>>>> REPLACE\n```\n\n"
+            ));
         }
     }
-    out.text.push_str(&format!("> Applied edit to {path}  \n> Commit {} {}  \n\n", &crate::tokens::hex(&mut ctx.rng, 7), text::words(&mut ctx.rng, 5)));
+    out.text.push_str(&format!(
+        "> Applied edit to {path}  \n> Commit {} {}  \n\n",
+        &crate::tokens::hex(&mut ctx.rng, 7),
+        text::words(&mut ctx.rng, 5)
+    ));
 }

@@ -14,17 +14,31 @@ use crate::tokens::{decoy, random_from, uuid, BASE62};
 /// One session file (and sometimes a subagent file).
 pub fn session(ctx: &mut Ctx, project: &Project) -> Vec<FileOut> {
     let session_id = uuid(&mut ctx.rng);
-    let enc: String = project.cwd.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let enc: String = project
+        .cwd
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
     let dir = format!("home/.claude/projects/{enc}");
     let turns = turn_count(ctx);
     let mut main = FileOut::new(format!("{dir}/{session_id}.jsonl"));
-    let mut w = Writer { session_id: session_id.clone(), cwd: project.cwd.clone(), parent: None, sidechain: false };
+    let mut w = Writer {
+        session_id: session_id.clone(),
+        cwd: project.cwd.clone(),
+        parent: None,
+        sidechain: false,
+    };
     w.write(ctx, &mut main, turns);
     let mut files = vec![main];
     if ctx.rng.random_bool(0.15) {
         let agent = random_from(&mut ctx.rng, b"0123456789abcdef", 8);
         let mut sub = FileOut::new(format!("{dir}/{session_id}/subagents/agent-{agent}.jsonl"));
-        let mut w = Writer { session_id, cwd: project.cwd.clone(), parent: None, sidechain: true };
+        let mut w = Writer {
+            session_id,
+            cwd: project.cwd.clone(),
+            parent: None,
+            sidechain: true,
+        };
         w.write(ctx, &mut sub, turns / 4 + 1);
         files.push(sub);
     }
@@ -50,12 +64,21 @@ impl Writer {
     fn write(&mut self, ctx: &mut Ctx, out: &mut FileOut, turns: usize) {
         let first = uuid(&mut ctx.rng);
         let ts = ctx.clock.iso();
-        line(out, J::Obj(vec![
-            ("type", J::s("file-history-snapshot")),
-            ("messageId", J::s(first)),
-            ("snapshot", J::Obj(vec![("trackedFileBackups", J::Obj(vec![])), ("timestamp", J::s(ts))])),
-            ("isSnapshotUpdate", J::Bool(false)),
-        ]));
+        line(
+            out,
+            J::Obj(vec![
+                ("type", J::s("file-history-snapshot")),
+                ("messageId", J::s(first)),
+                (
+                    "snapshot",
+                    J::Obj(vec![
+                        ("trackedFileBackups", J::Obj(vec![])),
+                        ("timestamp", J::s(ts)),
+                    ]),
+                ),
+                ("isSnapshotUpdate", J::Bool(false)),
+            ]),
+        );
         for _ in 0..turns {
             self.turn(ctx, out);
         }
@@ -99,14 +122,31 @@ impl Writer {
                 J::Arr(vec![
                     J::Obj(vec![
                         ("type", J::s("image")),
-                        ("source", J::Obj(vec![("type", J::s("base64")), ("media_type", J::s("image/png")), ("data", J::s(data))])),
+                        (
+                            "source",
+                            J::Obj(vec![
+                                ("type", J::s("base64")),
+                                ("media_type", J::s("image/png")),
+                                ("data", J::s(data)),
+                            ]),
+                        ),
                     ]),
-                    J::Obj(vec![("type", J::s("text")), ("text", J::s("what is wrong in this screenshot?"))]),
+                    J::Obj(vec![
+                        ("type", J::s("text")),
+                        ("text", J::s("what is wrong in this screenshot?")),
+                    ]),
                 ])
             }
             None => J::s(text::prompt(&mut ctx.rng)),
         };
-        let rec = self.record(ctx, "user", vec![("message", J::Obj(vec![("role", J::s("user")), ("content", content)]))]);
+        let rec = self.record(
+            ctx,
+            "user",
+            vec![(
+                "message",
+                J::Obj(vec![("role", J::s("user")), ("content", content)]),
+            )],
+        );
         line(out, rec);
 
         // One assistant response, written as one record per content block.
@@ -115,8 +155,16 @@ impl Writer {
         let steps = ctx.rng.random_range(1..5);
         if ctx.rng.random_bool(0.5) {
             let n = ctx.rng.random_range(200..900);
-            let sig = out.decoy("thinking-signature", decoy::opaque_blob(&mut ctx.rng, "Eq", n), 1);
-            let block = J::Obj(vec![("type", J::s("thinking")), ("thinking", J::s(text::thought(&mut ctx.rng))), ("signature", J::s(sig))]);
+            let sig = out.decoy(
+                "thinking-signature",
+                decoy::opaque_blob(&mut ctx.rng, "Eq", n),
+                1,
+            );
+            let block = J::Obj(vec![
+                ("type", J::s("thinking")),
+                ("thinking", J::s(text::thought(&mut ctx.rng))),
+                ("signature", J::s(sig)),
+            ]);
             let rec = self.assistant(ctx, &msg_id, &req_id, block, "null");
             line(out, rec);
         }
@@ -131,13 +179,34 @@ impl Writer {
                 ("content", J::s(result_text.clone())),
                 ("is_error", J::Bool(false)),
             ]);
-            let rec = self.record(ctx, "user", vec![
-                ("message", J::Obj(vec![("role", J::s("user")), ("content", J::Arr(vec![result]))])),
-                ("toolUseResult", J::Obj(vec![("stdout", J::s(result_text)), ("stderr", J::s("")), ("interrupted", J::Bool(false)), ("isImage", J::Bool(false))])),
-            ]);
+            let rec = self.record(
+                ctx,
+                "user",
+                vec![
+                    (
+                        "message",
+                        J::Obj(vec![
+                            ("role", J::s("user")),
+                            ("content", J::Arr(vec![result])),
+                        ]),
+                    ),
+                    (
+                        "toolUseResult",
+                        J::Obj(vec![
+                            ("stdout", J::s(result_text)),
+                            ("stderr", J::s("")),
+                            ("interrupted", J::Bool(false)),
+                            ("isImage", J::Bool(false)),
+                        ]),
+                    ),
+                ],
+            );
             line(out, rec);
         }
-        let block = J::Obj(vec![("type", J::s("text")), ("text", J::s(text::reply(&mut ctx.rng)))]);
+        let block = J::Obj(vec![
+            ("type", J::s("text")),
+            ("text", J::s(text::reply(&mut ctx.rng))),
+        ]);
         let rec = self.assistant(ctx, &msg_id, &req_id, block, "\"end_turn\"");
         line(out, rec);
     }
@@ -150,23 +219,48 @@ impl Writer {
             ("role", J::s("assistant")),
             ("model", J::s("claude-sonnet-4-5-20250929")),
             ("content", J::Arr(vec![block])),
-            ("stop_reason", if stop == "null" { J::Null } else { J::s(stop.trim_matches('"')) }),
+            (
+                "stop_reason",
+                if stop == "null" {
+                    J::Null
+                } else {
+                    J::s(stop.trim_matches('"'))
+                },
+            ),
             ("stop_sequence", J::Null),
-            ("usage", J::Obj(vec![
-                ("input_tokens", J::n(ctx.rng.random_range(3..50))),
-                ("cache_creation_input_tokens", J::n(ctx.rng.random_range(0..3000))),
-                ("cache_read_input_tokens", J::n(ctx.rng.random_range(1000..90_000))),
-                ("output_tokens", J::n(out_tokens)),
-                ("service_tier", J::s("standard")),
-            ])),
+            (
+                "usage",
+                J::Obj(vec![
+                    ("input_tokens", J::n(ctx.rng.random_range(3..50))),
+                    (
+                        "cache_creation_input_tokens",
+                        J::n(ctx.rng.random_range(0..3000)),
+                    ),
+                    (
+                        "cache_read_input_tokens",
+                        J::n(ctx.rng.random_range(1000..90_000)),
+                    ),
+                    ("output_tokens", J::n(out_tokens)),
+                    ("service_tier", J::s("standard")),
+                ]),
+            ),
         ]);
-        self.record(ctx, "assistant", vec![("message", message), ("requestId", J::s(req_id))])
+        self.record(
+            ctx,
+            "assistant",
+            vec![("message", message), ("requestId", J::s(req_id))],
+        )
     }
 
     /// A tool_use block and the text its result returns.
     fn tool_call(&mut self, ctx: &mut Ctx, out: &mut FileOut, tool_id: &str) -> (J, String) {
         let tool_use = |name: &str, input: J| {
-            J::Obj(vec![("type", J::s("tool_use")), ("id", J::s(tool_id)), ("name", J::s(name)), ("input", input)])
+            J::Obj(vec![
+                ("type", J::s("tool_use")),
+                ("id", J::s(tool_id)),
+                ("name", J::s(name)),
+                ("input", input),
+            ])
         };
         match ctx.rng.random_range(0..10) {
             // Reading a file whose content carries a payload.
@@ -176,7 +270,14 @@ impl Writer {
                         // Numbering would split a multi-line value; show those raw.
                         let multiline = frag.plants.iter().any(|p| p.value.contains('\n'));
                         let body = out.take(frag, 1);
-                        (pick_config_name(ctx), if multiline { body } else { text::numbered(&body) })
+                        (
+                            pick_config_name(ctx),
+                            if multiline {
+                                body
+                            } else {
+                                text::numbered(&body)
+                            },
+                        )
                     }
                     None => {
                         let (p, b) = text::code(&mut ctx.rng);
@@ -192,17 +293,28 @@ impl Writer {
                     Some(frag) => (pick_config_name(ctx), out.take(frag, 1)),
                     None => text::code(&mut ctx.rng),
                 };
-                let input = J::Obj(vec![("file_path", J::s(format!("{}/{path}", self.cwd))), ("content", J::s(body))]);
-                (tool_use("Write", input), format!("File created successfully at: {}/{path}", self.cwd))
+                let input = J::Obj(vec![
+                    ("file_path", J::s(format!("{}/{path}", self.cwd))),
+                    ("content", J::s(body)),
+                ]);
+                (
+                    tool_use("Write", input),
+                    format!("File created successfully at: {}/{path}", self.cwd),
+                )
             }
             // A shell command; the payload may be in the command or its output.
             _ => {
                 let (command, output) = match ctx.payload(0) {
-                    Some(frag) if ctx.rng.random_bool(0.4) && !frag.text.contains('\n') => (out.take(frag, 1), "{\"ok\":true}".to_owned()),
+                    Some(frag) if ctx.rng.random_bool(0.4) && !frag.text.contains('\n') => {
+                        (out.take(frag, 1), "{\"ok\":true}".to_owned())
+                    }
                     Some(frag) => ("cat .env".to_owned(), out.take(frag, 1)),
                     None => text::tool_run(&mut ctx.rng),
                 };
-                let input = J::Obj(vec![("command", J::s(command)), ("description", J::s(text::words(&mut ctx.rng, 4)))]);
+                let input = J::Obj(vec![
+                    ("command", J::s(command)),
+                    ("description", J::s(text::words(&mut ctx.rng, 4))),
+                ]);
                 (tool_use("Bash", input), output)
             }
         }
@@ -210,7 +322,16 @@ impl Writer {
 }
 
 fn pick_config_name(ctx: &mut Ctx) -> &'static str {
-    crate::tokens::pick(&mut ctx.rng, &[".env", "config/settings.yaml", "docker-compose.yml", "secrets/credentials.json", "deploy/notes.md"])
+    crate::tokens::pick(
+        &mut ctx.rng,
+        &[
+            ".env",
+            "config/settings.yaml",
+            "docker-compose.yml",
+            "secrets/credentials.json",
+            "deploy/notes.md",
+        ],
+    )
 }
 
 fn line(out: &mut FileOut, record: J) {

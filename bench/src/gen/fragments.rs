@@ -79,11 +79,22 @@ fn pasted(rng: &mut Rng) -> Fragment {
     let value = f.secret(kind, kind.generate(rng));
     let var = kind.env_var();
     f.text = match rng.random_range(0..5) {
-        0 => format!("{} My {var} is {value} if you need it for the test.", text::prompt(rng)),
+        0 => format!(
+            "{} My {var} is {value} if you need it for the test.",
+            text::prompt(rng)
+        ),
         1 => format!("use this key: {value}\n\n{}", text::prompt(rng)),
-        2 => format!("I exported it already:\nexport {var}={value}\nbut the client still says unauthorized."),
-        3 => format!("{}\n\n(the token is `{value}`, it's a dev one)", text::prompt(rng)),
-        _ => format!("here is the failing request with my {} key {value} — why 401?", var.to_lowercase()),
+        2 => format!(
+            "I exported it already:\nexport {var}={value}\nbut the client still says unauthorized."
+        ),
+        3 => format!(
+            "{}\n\n(the token is `{value}`, it's a dev one)",
+            text::prompt(rng)
+        ),
+        _ => format!(
+            "here is the failing request with my {} key {value} — why 401?",
+            var.to_lowercase()
+        ),
     };
     f
 }
@@ -92,7 +103,15 @@ fn curl(rng: &mut Rng) -> Fragment {
     let mut f = Fragment::default();
     let kind = standalone(rng);
     let value = f.secret(kind, kind.generate(rng));
-    let host = pick(rng, &["api.openai.com/v1/models", "api.example.dev/v2/orders", "api.github.com/user", "hooks.internal.dev/notify"]);
+    let host = pick(
+        rng,
+        &[
+            "api.openai.com/v1/models",
+            "api.example.dev/v2/orders",
+            "api.github.com/user",
+            "hooks.internal.dev/notify",
+        ],
+    );
     f.text = format!("curl -sS https://{host} -H \"Authorization: Bearer {value}\" -H 'Content-Type: application/json'");
     f
 }
@@ -100,7 +119,12 @@ fn curl(rng: &mut Rng) -> Fragment {
 /// A `.env` file: a few secrets among placeholders, comments and settings.
 pub fn env_file(rng: &mut Rng) -> Fragment {
     let mut f = Fragment::default();
-    let mut lines = vec!["# local development settings".to_owned(), format!("PORT={}", rng.random_range(3000..9000)), "NODE_ENV=development".into(), "LOG_LEVEL=debug".into()];
+    let mut lines = vec![
+        "# local development settings".to_owned(),
+        format!("PORT={}", rng.random_range(3000..9000)),
+        "NODE_ENV=development".into(),
+        "LOG_LEVEL=debug".into(),
+    ];
     for _ in 0..rng.random_range(1..4) {
         let kind = standalone(rng);
         let v = f.secret(kind, kind.generate(rng));
@@ -117,8 +141,20 @@ pub fn env_file(rng: &mut Rng) -> Fragment {
         lines.push(format!("AWS_SECRET_ACCESS_KEY={sk}"));
     }
     for _ in 0..rng.random_range(1..3) {
-        let var = pick(rng, &["SENTRY_DSN_TOKEN", "MAILGUN_API_KEY", "REDIS_PASSWORD", "JWT_SECRET", "API_TOKEN"]);
-        let v = f.decoy("placeholder", format!("{var}={}", decoy::placeholder(rng, var)));
+        let var = pick(
+            rng,
+            &[
+                "SENTRY_DSN_TOKEN",
+                "MAILGUN_API_KEY",
+                "REDIS_PASSWORD",
+                "JWT_SECRET",
+                "API_TOKEN",
+            ],
+        );
+        let v = f.decoy(
+            "placeholder",
+            format!("{var}={}", decoy::placeholder(rng, var)),
+        );
         lines.push(v);
     }
     lines.push(format!("SESSION_ID={}", uuid(rng)));
@@ -157,7 +193,11 @@ pub fn aws_credentials(rng: &mut Rng) -> Fragment {
 /// A GCP service-account key file (the private key JSON-escaped inside).
 pub fn gcp_service_account(rng: &mut Rng) -> Fragment {
     let mut f = Fragment::default();
-    let project = format!("{}-{}", pick(rng, &["acme", "orders", "ml-platform"]), rng.random_range(100000..999999));
+    let project = format!(
+        "{}-{}",
+        pick(rng, &["acme", "orders", "ml-platform"]),
+        rng.random_range(100000..999999)
+    );
     let pem = pem_private_key(rng, "PRIVATE KEY") + "\n";
     let key = f.secret_in_json(Kind::GcpServiceAccount, pem);
     let sa = crate::json::J::Obj(vec![
@@ -165,10 +205,22 @@ pub fn gcp_service_account(rng: &mut Rng) -> Fragment {
         ("project_id", crate::json::J::s(project.clone())),
         ("private_key_id", crate::json::J::s(hex(rng, 40))),
         ("private_key", crate::json::J::s(key)),
-        ("client_email", crate::json::J::s(format!("deployer@{project}.iam.gserviceaccount.com"))),
-        ("client_id", crate::json::J::s(random_from(rng, b"0123456789", 21))),
-        ("auth_uri", crate::json::J::s("https://accounts.google.com/o/oauth2/auth")),
-        ("token_uri", crate::json::J::s("https://oauth2.googleapis.com/token")),
+        (
+            "client_email",
+            crate::json::J::s(format!("deployer@{project}.iam.gserviceaccount.com")),
+        ),
+        (
+            "client_id",
+            crate::json::J::s(random_from(rng, b"0123456789", 21)),
+        ),
+        (
+            "auth_uri",
+            crate::json::J::s("https://accounts.google.com/o/oauth2/auth"),
+        ),
+        (
+            "token_uri",
+            crate::json::J::s("https://oauth2.googleapis.com/token"),
+        ),
     ]);
     f.text = sa.pretty() + "\n";
     f
@@ -191,7 +243,13 @@ pub fn config_yaml(rng: &mut Rng) -> Fragment {
     let pw = f.secret(Kind::GenericPassword, Kind::GenericPassword.generate(rng));
     let kind = standalone(rng);
     let token = f.secret(kind, kind.generate(rng));
-    let ph = f.decoy("placeholder", format!("smtp_password: \"{}\"", decoy::placeholder(rng, "SMTP_PASSWORD")));
+    let ph = f.decoy(
+        "placeholder",
+        format!(
+            "smtp_password: \"{}\"",
+            decoy::placeholder(rng, "SMTP_PASSWORD")
+        ),
+    );
     f.text = format!(
         "server:\n  host: 0.0.0.0\n  port: 8080\ndatabase:\n  host: db.internal\n  user: app\n  password: \"{pw}\"\n  pool_size: 10\nintegrations:\n  {}: \"{token}\"\nmail:\n  {ph}\nrequest_timeout_ms: 5000\n",
         kind.env_var().to_lowercase()
@@ -214,7 +272,10 @@ pub fn compose(rng: &mut Rng) -> Fragment {
 pub fn settings_py(rng: &mut Rng) -> Fragment {
     let mut f = Fragment::default();
     let sk = f.secret(Kind::GenericSecret, Kind::GenericSecret.generate(rng));
-    let ph = f.decoy("placeholder", "\"PASSWORD\": os.environ[\"DB_PASSWORD\"],".into());
+    let ph = f.decoy(
+        "placeholder",
+        "\"PASSWORD\": os.environ[\"DB_PASSWORD\"],".into(),
+    );
     let stripe = f.secret(Kind::StripeLive, Kind::StripeLive.generate(rng));
     f.text = format!(
         "import os\n\nDEBUG = False\nSECRET_KEY = \"{sk}\"\nALLOWED_HOSTS = [\"api.example.dev\"]\n\nDATABASES = {{\n    \"default\": {{\n        \"ENGINE\": \"django.db.backends.postgresql\",\n        \"NAME\": \"app\",\n        \"USER\": \"app\",\n        {ph}\n    }}\n}}\n\nSTRIPE_SECRET_KEY = \"{stripe}\"\n"
@@ -223,11 +284,22 @@ pub fn settings_py(rng: &mut Rng) -> Fragment {
 }
 
 pub fn package_lock(rng: &mut Rng, entries: usize) -> Fragment {
-    let mut f = Fragment::plain("{\n  \"name\": \"web\",\n  \"lockfileVersion\": 3,\n  \"packages\": {\n");
+    let mut f =
+        Fragment::plain("{\n  \"name\": \"web\",\n  \"lockfileVersion\": 3,\n  \"packages\": {\n");
     for i in 0..entries {
-        let name = pick(rng, &["react", "zod", "undici", "vite", "esbuild", "lodash", "semver", "chalk", "debug", "ms"]);
+        let name = pick(
+            rng,
+            &[
+                "react", "zod", "undici", "vite", "esbuild", "lodash", "semver", "chalk", "debug",
+                "ms",
+            ],
+        );
         let sri = f.decoy("sri-integrity", decoy::sri(rng));
-        let (a, b, c) = (rng.random_range(1..20), rng.random_range(0..20), rng.random_range(0..20));
+        let (a, b, c) = (
+            rng.random_range(1..20),
+            rng.random_range(0..20),
+            rng.random_range(0..20),
+        );
         let sep = if i + 1 < entries { "," } else { "" };
         f.text.push_str(&format!(
             "    \"node_modules/{name}-{i}\": {{\n      \"version\": \"{a}.{b}.{c}\",\n      \"resolved\": \"https://registry.npmjs.org/{name}/-/{name}-{a}.{b}.{c}.tgz\",\n      \"integrity\": \"{sri}\"\n    }}{sep}\n"
@@ -255,9 +327,15 @@ pub fn cargo_lock(rng: &mut Rng) -> Fragment {
 pub fn readme(rng: &mut Rng) -> Fragment {
     let mut f = Fragment::default();
     let id = f.decoy("doc-example", "AKIAIOSFODNN7EXAMPLE".into());
-    let sk = f.decoy("doc-example", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into());
+    let sk = f.decoy(
+        "doc-example",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+    );
     let ph = f.decoy("placeholder", "OPENAI_API_KEY=YOUR_API_KEY".into());
-    let ph2 = f.decoy("placeholder", format!("GITHUB_TOKEN={}", decoy::placeholder(rng, "GITHUB_TOKEN")));
+    let ph2 = f.decoy(
+        "placeholder",
+        format!("GITHUB_TOKEN={}", decoy::placeholder(rng, "GITHUB_TOKEN")),
+    );
     f.text = format!(
         "## Configuration\n\nCopy `.env.example` to `.env` and fill in your keys:\n\n```sh\n{ph}\n{ph2}\n```\n\nFor AWS, the SDK reads the usual variables, for example:\n\n```sh\nexport AWS_ACCESS_KEY_ID={id}\nexport AWS_SECRET_ACCESS_KEY={sk}\n```\n\n{}\n",
         text::words(rng, 20)
@@ -268,9 +346,18 @@ pub fn readme(rng: &mut Rng) -> Fragment {
 pub fn placeholder_env(rng: &mut Rng) -> Fragment {
     let mut f = Fragment::default();
     let mut lines = vec!["# .env.example — copy to .env".to_owned()];
-    for var in ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "DB_PASSWORD", "STRIPE_SECRET_KEY", "CLIENT_SECRET"] {
+    for var in [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "DB_PASSWORD",
+        "STRIPE_SECRET_KEY",
+        "CLIENT_SECRET",
+    ] {
         if rng.random_bool(0.7) {
-            lines.push(f.decoy("placeholder", format!("{var}={}", decoy::placeholder(rng, var))));
+            lines.push(f.decoy(
+                "placeholder",
+                format!("{var}={}", decoy::placeholder(rng, var)),
+            ));
         }
     }
     lines.push("PORT=8080".into());
@@ -281,14 +368,20 @@ pub fn placeholder_env(rng: &mut Rng) -> Fragment {
 fn masked_mention(rng: &mut Rng) -> Fragment {
     let mut f = Fragment::default();
     let m = f.decoy("masked", decoy::masked(rng));
-    f.text = format!("The dashboard shows the key as {m}; I rotated it yesterday. {}", text::reply(rng));
+    f.text = format!(
+        "The dashboard shows the key as {m}; I rotated it yesterday. {}",
+        text::reply(rng)
+    );
     f
 }
 
 fn truncated_mention(rng: &mut Rng) -> Fragment {
     let mut f = Fragment::default();
     let t = f.decoy("truncated", decoy::truncated(rng));
-    f.text = format!("The log line was cut at `{t}` so I can't tell which token it used. {}", text::thought(rng));
+    f.text = format!(
+        "The log line was cut at `{t}` so I can't tell which token it used. {}",
+        text::thought(rng)
+    );
     f
 }
 

@@ -15,7 +15,11 @@ use crate::tokens::{hex, uuid};
 pub fn session(ctx: &mut Ctx, project: &Project) -> FileOut {
     let id = uuid(&mut ctx.rng);
     let legacy = ctx.rng.random_bool(0.5);
-    let project_dir = if legacy { hex(&mut ctx.rng, 64) } else { project.name.clone() };
+    let project_dir = if legacy {
+        hex(&mut ctx.rng, 64)
+    } else {
+        project.name.clone()
+    };
     let (y, mo, d, h, mi, _) = ctx.clock.parts();
     let ext = if legacy { "json" } else { "jsonl" };
     let mut out = FileOut::new(format!(
@@ -53,7 +57,13 @@ pub fn session(ctx: &mut Ctx, project: &Project) -> FileOut {
             m.write_compact(&mut out.text);
             out.text.push('\n');
         }
-        let set = J::Obj(vec![("$set", J::Obj(vec![("lastUpdated", J::s(last)), ("summary", J::s(text::words(&mut ctx.rng, 4)))]))]);
+        let set = J::Obj(vec![(
+            "$set",
+            J::Obj(vec![
+                ("lastUpdated", J::s(last)),
+                ("summary", J::s(text::words(&mut ctx.rng, 4))),
+            ]),
+        )]);
         set.write_compact(&mut out.text);
         out.text.push('\n');
     }
@@ -69,10 +79,17 @@ fn turn(ctx: &mut Ctx, out: &mut FileOut, project: &Project, i: usize) -> Vec<J>
         ("id", J::s(format!("m{}", 2 * i + 1))),
         ("timestamp", J::s(ctx.clock.tick(&mut ctx.rng, 30_000))),
         ("type", J::s("user")),
-        ("content", J::Arr(vec![J::Obj(vec![("text", J::s(prompt))])])),
+        (
+            "content",
+            J::Arr(vec![J::Obj(vec![("text", J::s(prompt))])]),
+        ),
     ]);
 
-    let call_id = format!("run_shell_command-{}", ctx.rng.random_range(1_000_000_000_000u64..9_999_999_999_999));
+    let call_id = format!(
+        "run_shell_command-{}",
+        ctx.rng
+            .random_range(1_000_000_000_000u64..9_999_999_999_999)
+    );
     let (command, output) = match ctx.payload(1) {
         Some(frag) => (format!("cat {}/.env", project.cwd), out.take(frag, 1)),
         None => text::tool_run(&mut ctx.rng),
@@ -82,33 +99,54 @@ fn turn(ctx: &mut Ctx, out: &mut FileOut, project: &Project, i: usize) -> Vec<J>
         ("id", J::s(format!("m{}", 2 * i + 2))),
         ("timestamp", J::s(ts.clone())),
         ("type", J::s("gemini")),
-        ("content", J::Arr(vec![J::Obj(vec![("text", J::s(text::reply(&mut ctx.rng)))])])),
+        (
+            "content",
+            J::Arr(vec![J::Obj(vec![(
+                "text",
+                J::s(text::reply(&mut ctx.rng)),
+            )])]),
+        ),
         ("model", J::s("gemini-2.5-pro")),
-        ("thoughts", J::Arr(vec![J::Obj(vec![
-            ("subject", J::s(text::words(&mut ctx.rng, 2))),
-            ("description", J::s(text::thought(&mut ctx.rng))),
-            ("timestamp", J::s(ts.clone())),
-        ])])),
-        ("tokens", J::Obj(vec![
-            ("input", J::n(ctx.rng.random_range(500..30_000))),
-            ("output", J::n(ctx.rng.random_range(10..2000))),
-            ("cached", J::n(0)),
-            ("thoughts", J::n(ctx.rng.random_range(0..500))),
-            ("tool", J::n(0)),
-            ("total", J::n(ctx.rng.random_range(600..33_000))),
-        ])),
-        ("toolCalls", J::Arr(vec![J::Obj(vec![
-            ("id", J::s(call_id.clone())),
-            ("name", J::s("run_shell_command")),
-            ("args", J::Obj(vec![("command", J::s(command))])),
-            ("result", J::Arr(vec![J::Obj(vec![("functionResponse", J::Obj(vec![
-                ("id", J::s(call_id)),
+        (
+            "thoughts",
+            J::Arr(vec![J::Obj(vec![
+                ("subject", J::s(text::words(&mut ctx.rng, 2))),
+                ("description", J::s(text::thought(&mut ctx.rng))),
+                ("timestamp", J::s(ts.clone())),
+            ])]),
+        ),
+        (
+            "tokens",
+            J::Obj(vec![
+                ("input", J::n(ctx.rng.random_range(500..30_000))),
+                ("output", J::n(ctx.rng.random_range(10..2000))),
+                ("cached", J::n(0)),
+                ("thoughts", J::n(ctx.rng.random_range(0..500))),
+                ("tool", J::n(0)),
+                ("total", J::n(ctx.rng.random_range(600..33_000))),
+            ]),
+        ),
+        (
+            "toolCalls",
+            J::Arr(vec![J::Obj(vec![
+                ("id", J::s(call_id.clone())),
                 ("name", J::s("run_shell_command")),
-                ("response", J::Obj(vec![("output", J::s(output))])),
-            ]))])])),
-            ("status", J::s("success")),
-            ("timestamp", J::s(ts)),
-        ])])),
+                ("args", J::Obj(vec![("command", J::s(command))])),
+                (
+                    "result",
+                    J::Arr(vec![J::Obj(vec![(
+                        "functionResponse",
+                        J::Obj(vec![
+                            ("id", J::s(call_id)),
+                            ("name", J::s("run_shell_command")),
+                            ("response", J::Obj(vec![("output", J::s(output))])),
+                        ]),
+                    )])]),
+                ),
+                ("status", J::s("success")),
+                ("timestamp", J::s(ts)),
+            ])]),
+        ),
     ]);
     vec![user, gemini]
 }

@@ -102,7 +102,8 @@ pub(crate) struct Project {
 pub fn generate(opts: &Options) -> Result<Summary> {
     let tree = opts.out.join("tree");
     if tree.exists() {
-        std::fs::remove_dir_all(&tree).with_context(|| format!("removing old {}", tree.display()))?;
+        std::fs::remove_dir_all(&tree)
+            .with_context(|| format!("removing old {}", tree.display()))?;
     }
     std::fs::create_dir_all(&tree).with_context(|| format!("creating {}", tree.display()))?;
     let mut labels = jsonl_writer(&opts.out.join("labels.jsonl"))?;
@@ -110,12 +111,29 @@ pub fn generate(opts: &Options) -> Result<Summary> {
 
     let mut rng = Rng::seed_from_u64(opts.seed);
     let clock = Clock::new(1_756_684_800 + i64::from(rng.random_range(0..86_400u32)) * 30);
-    let mut ctx = Ctx { rng, clock, p_secret: 0.012, p_decoy: 0.05 };
+    let mut ctx = Ctx {
+        rng,
+        clock,
+        p_secret: 0.02,
+        p_decoy: 0.05,
+    };
 
-    let projects: Vec<Project> = ["orders-api", "web-dashboard", "ml-pipeline", "infra", "cli-tool", "billing", "docs-site", "mobile-backend"]
-        .iter()
-        .map(|name| Project { name: (*name).to_owned(), cwd: format!("/home/dev/work/{name}") })
-        .collect();
+    let projects: Vec<Project> = [
+        "orders-api",
+        "web-dashboard",
+        "ml-pipeline",
+        "infra",
+        "cli-tool",
+        "billing",
+        "docs-site",
+        "mobile-backend",
+    ]
+    .iter()
+    .map(|name| Project {
+        name: (*name).to_owned(),
+        cwd: format!("/home/dev/work/{name}"),
+    })
+    .collect();
 
     let target = opts.size_mb * 1024 * 1024;
     let mut by_source = [0u64; 5];
@@ -168,7 +186,9 @@ pub(crate) struct Clock {
 
 impl Clock {
     fn new(epoch_secs: i64) -> Self {
-        Clock { ms: epoch_secs * 1000 }
+        Clock {
+            ms: epoch_secs * 1000,
+        }
     }
 
     /// Moves to the start of a new session, minutes to days later.
@@ -185,7 +205,10 @@ impl Clock {
     /// The current time as `YYYY-MM-DDThh:mm:ss.mmmZ`.
     pub fn iso(&self) -> String {
         let (y, mo, d, h, mi, s) = self.parts();
-        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", self.ms.rem_euclid(1000))
+        format!(
+            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
+            self.ms.rem_euclid(1000)
+        )
     }
 
     /// Calendar parts (year, month, day, hour, minute, second).
@@ -193,7 +216,14 @@ impl Clock {
         let secs = self.ms.div_euclid(1000);
         let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
         let (y, m, d) = civil_from_days(days);
-        (y, m, d, (sod / 3600) as u32, (sod % 3600 / 60) as u32, (sod % 60) as u32)
+        (
+            y,
+            m,
+            d,
+            (sod / 3600) as u32,
+            (sod % 3600 / 60) as u32,
+            (sod % 60) as u32,
+        )
     }
 }
 
@@ -232,7 +262,11 @@ mod tests {
                 if p.is_dir() {
                     stack.push(p);
                 } else {
-                    let rel = p.strip_prefix(dir).expect("prefix").to_string_lossy().into_owned();
+                    let rel = p
+                        .strip_prefix(dir)
+                        .expect("prefix")
+                        .to_string_lossy()
+                        .into_owned();
                     out.push((rel, std::fs::read(&p).expect("read")));
                 }
             }
@@ -243,8 +277,16 @@ mod tests {
 
     #[test]
     fn deterministic_for_a_seed() {
-        let (a, b, c) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
-        let opts = |out: &Path, seed| Options { seed, size_mb: 1, out: out.to_path_buf() };
+        let (a, b, c) = (
+            tempfile::tempdir().expect("tmp"),
+            tempfile::tempdir().expect("tmp"),
+            tempfile::tempdir().expect("tmp"),
+        );
+        let opts = |out: &Path, seed| Options {
+            seed,
+            size_mb: 1,
+            out: out.to_path_buf(),
+        };
         let sa = generate(&opts(a.path(), 42)).expect("gen a");
         generate(&opts(b.path(), 42)).expect("gen b");
         generate(&opts(c.path(), 43)).expect("gen c");
@@ -256,15 +298,24 @@ mod tests {
     #[test]
     fn labels_point_at_their_secrets() {
         let dir = tempfile::tempdir().expect("tmp");
-        generate(&Options { seed: 5, size_mb: 2, out: dir.path().to_path_buf() }).expect("gen");
+        generate(&Options {
+            seed: 5,
+            size_mb: 2,
+            out: dir.path().to_path_buf(),
+        })
+        .expect("gen");
         let labels = crate::labels::read(&dir.path().join("labels.jsonl")).expect("labels");
         assert!(labels.len() > 5);
         for l in labels {
-            let text = std::fs::read_to_string(dir.path().join("tree").join(&l.path)).expect("file");
+            let text =
+                std::fs::read_to_string(dir.path().join("tree").join(&l.path)).expect("file");
             let line = text.lines().nth(l.line as usize - 1).expect("line exists");
             let first = l.secret.lines().next().unwrap_or("");
             let at = &line[l.column as usize - 1..];
-            assert!(at.starts_with(first) || at.starts_with(&crate::json::escape_n(first, 1)), "{l:?}");
+            assert!(
+                at.starts_with(first) || at.starts_with(&crate::json::escape_n(first, 1)),
+                "{l:?}"
+            );
         }
     }
 }

@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
+use aho_corasick::AhoCorasick;
 use anyhow::{Context, Result};
 
 use crate::json::escape_n;
@@ -41,30 +42,53 @@ pub struct Fragment {
 impl Fragment {
     /// Plain text with nothing planted.
     pub fn plain(text: impl Into<String>) -> Self {
-        Fragment { text: text.into(), plants: Vec::new() }
+        Fragment {
+            text: text.into(),
+            plants: Vec::new(),
+        }
     }
 
     /// Plants a true secret and returns its value for use in the text.
     pub fn secret(&mut self, kind: Kind, value: String) -> String {
-        self.plants.push(Plant { value: value.clone(), kind: kind.name(), decoy: false, pre: 0 });
+        self.plants.push(Plant {
+            value: value.clone(),
+            kind: kind.name(),
+            decoy: false,
+            pre: 0,
+        });
         value
     }
 
     /// Plants a true secret that appears inside a JSON string of the fragment.
     pub fn secret_in_json(&mut self, kind: Kind, value: String) -> String {
-        self.plants.push(Plant { value: value.clone(), kind: kind.name(), decoy: false, pre: 1 });
+        self.plants.push(Plant {
+            value: value.clone(),
+            kind: kind.name(),
+            decoy: false,
+            pre: 1,
+        });
         value
     }
 
     /// Plants a decoy and returns its value.
     pub fn decoy(&mut self, kind: &'static str, value: String) -> String {
-        self.plants.push(Plant { value: value.clone(), kind, decoy: true, pre: 0 });
+        self.plants.push(Plant {
+            value: value.clone(),
+            kind,
+            decoy: true,
+            pre: 0,
+        });
         value
     }
 
     /// Plants a decoy that appears inside a JSON string of the fragment.
     pub fn decoy_in_json(&mut self, kind: &'static str, value: String) -> String {
-        self.plants.push(Plant { value: value.clone(), kind, decoy: true, pre: 1 });
+        self.plants.push(Plant {
+            value: value.clone(),
+            kind,
+            decoy: true,
+            pre: 1,
+        });
         value
     }
 
@@ -98,7 +122,11 @@ pub struct Written {
 impl FileOut {
     /// A new, empty file at `rel` (relative to the corpus tree root).
     pub fn new(rel: impl Into<String>) -> Self {
-        FileOut { rel: rel.into(), text: String::new(), placed: Vec::new() }
+        FileOut {
+            rel: rel.into(),
+            text: String::new(),
+            placed: Vec::new(),
+        }
     }
 
     /// Registers `frag`'s plants as wrapped in `levels` more layers of JSON
@@ -113,7 +141,15 @@ impl FileOut {
 
     /// Registers a single decoy value placed directly by the format writer.
     pub fn decoy(&mut self, kind: &'static str, value: String, levels: u8) -> String {
-        self.placed.push((Plant { value: value.clone(), kind, decoy: true, pre: 0 }, levels));
+        self.placed.push((
+            Plant {
+                value: value.clone(),
+                kind,
+                decoy: true,
+                pre: 0,
+            },
+            levels,
+        ));
         value
     }
 
@@ -132,36 +168,64 @@ impl FileOut {
             .with_context(|| format!("writing {}", path.display()))?;
 
         let newlines: Vec<usize> = memchr_all(self.text.as_bytes(), b'\n');
+        let mut written = Written {
+            bytes: self.text.len() as u64,
+            ..Written::default()
+        };
+
+        // Distinct on-disk forms, each searched for with one automaton pass.
+        // Long values (images) are located by a unique prefix.
         let mut seen = HashSet::new();
-        let mut written = Written { bytes: self.text.len() as u64, ..Written::default() };
+        let mut wanted: Vec<(&Plant, u8, String)> = Vec::new();
         for (plant, levels) in &self.placed {
             let total = plant.pre + levels;
             let on_disk = escape_n(&plant.value, total);
-            if !seen.insert((on_disk.clone(), plant.decoy)) {
+            if seen.insert((on_disk.clone(), plant.decoy)) {
+                wanted.push((plant, total, on_disk));
+            }
+        }
+        let needles: Vec<&str> = wanted
+            .iter()
+            .map(|(p, _, d)| {
+                if d.len() > 256 && p.decoy {
+                    &d[..256]
+                } else {
+                    &d[..]
+                }
+            })
+            .collect();
+        let ac = AhoCorasick::new(&needles).context("building the label search automaton")?;
+        let mut hits: Vec<(usize, usize)> = ac
+            .find_overlapping_iter(&self.text)
+            .map(|m| (m.pattern().as_usize(), m.start()))
+            .collect();
+        hits.sort_unstable();
+
+        // One label per value per line: a value echoed twice on one record
+        // (Claude's tool_result and toolUseResult) is one place to fix.
+        let mut labelled = HashSet::new();
+        for (pi, offset) in hits {
+            let (plant, total, on_disk) = &wanted[pi];
+            let (line, column) = line_col(&newlines, offset);
+            if !labelled.insert((pi, line)) {
                 continue;
             }
-            // Long values (images) are located by a unique prefix.
-            let needle = if on_disk.len() > 256 && plant.decoy { &on_disk[..256] } else { &on_disk[..] };
-            for (offset, _) in self.text.match_indices(needle) {
-                let (line, column) = line_col(&newlines, offset);
-                let end_line = line + on_disk.matches('\n').count() as u32;
-                let label = Label {
-                    path: self.rel.clone(),
-                    line,
-                    column,
-                    end_line,
-                    secret: shorten(&plant.value, plant.decoy),
-                    kind: plant.kind.to_owned(),
-                    encoding: encoding_name(total).to_owned(),
-                };
-                let sink: &mut dyn Write = if plant.decoy { decoys } else { labels };
-                serde_json::to_writer(&mut *sink, &label)?;
-                sink.write_all(b"\n")?;
-                if plant.decoy {
-                    written.decoys += 1;
-                } else {
-                    written.secrets += 1;
-                }
+            let label = Label {
+                path: self.rel.clone(),
+                line,
+                column,
+                end_line: line + on_disk.matches('\n').count() as u32,
+                secret: shorten(&plant.value, plant.decoy),
+                kind: plant.kind.to_owned(),
+                encoding: encoding_name(*total).to_owned(),
+            };
+            let sink: &mut dyn Write = if plant.decoy { decoys } else { labels };
+            serde_json::to_writer(&mut *sink, &label)?;
+            sink.write_all(b"\n")?;
+            if plant.decoy {
+                written.decoys += 1;
+            } else {
+                written.secrets += 1;
             }
         }
         Ok(written)
@@ -173,7 +237,10 @@ const DECOY_RECORD_MAX: usize = 120;
 
 fn shorten(value: &str, decoy: bool) -> String {
     if decoy && value.len() > DECOY_RECORD_MAX {
-        let cut = (0..=DECOY_RECORD_MAX).rev().find(|&i| value.is_char_boundary(i)).unwrap_or(0);
+        let cut = (0..=DECOY_RECORD_MAX)
+            .rev()
+            .find(|&i| value.is_char_boundary(i))
+            .unwrap_or(0);
         format!("{}… ({} bytes)", &value[..cut], value.len())
     } else {
         value.to_owned()
@@ -181,13 +248,21 @@ fn shorten(value: &str, decoy: bool) -> String {
 }
 
 fn memchr_all(hay: &[u8], needle: u8) -> Vec<usize> {
-    hay.iter().enumerate().filter(|(_, &b)| b == needle).map(|(i, _)| i).collect()
+    hay.iter()
+        .enumerate()
+        .filter(|(_, &b)| b == needle)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// 1-based line and byte column of `offset`, given the sorted newline offsets.
 fn line_col(newlines: &[usize], offset: usize) -> (u32, u32) {
     let before = newlines.partition_point(|&nl| nl < offset);
-    let line_start = if before == 0 { 0 } else { newlines[before - 1] + 1 };
+    let line_start = if before == 0 {
+        0
+    } else {
+        newlines[before - 1] + 1
+    };
     ((before + 1) as u32, (offset - line_start + 1) as u32)
 }
 
@@ -208,15 +283,27 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut f = FileOut::new("a.jsonl");
         let mut frag = Fragment::default();
-        let key = frag.secret(Kind::PrivateKey, "-----BEGIN X-----\nAAAA\n-----END X-----".into());
+        let key = frag.secret(
+            Kind::PrivateKey,
+            "-----BEGIN X-----\nAAAA\n-----END X-----".into(),
+        );
         frag.text = format!("key:\n{key}\n");
         let text = f.take(frag, 2);
-        f.text = format!("first line\n{{\"a\":{}}}\n", crate::json::J::s(text).stringified().compact());
+        f.text = format!(
+            "first line\n{{\"a\":{}}}\n",
+            crate::json::J::s(text).stringified().compact()
+        );
         let (mut labels, mut decoys) = (Vec::new(), Vec::new());
-        let w = f.finish(dir.path(), &mut labels, &mut decoys).expect("finish");
+        let w = f
+            .finish(dir.path(), &mut labels, &mut decoys)
+            .expect("finish");
         assert_eq!(w.secrets, 1);
-        let label: Label = serde_json::from_slice(labels.split(|&b| b == b'\n').next().expect("line"))
-            .expect("label");
-        assert_eq!((label.line, label.end_line, label.encoding.as_str()), (2, 2, "json2"));
+        let label: Label =
+            serde_json::from_slice(labels.split(|&b| b == b'\n').next().expect("line"))
+                .expect("label");
+        assert_eq!(
+            (label.line, label.end_line, label.encoding.as_str()),
+            (2, 2, "json2")
+        );
     }
 }

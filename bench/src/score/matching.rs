@@ -55,7 +55,11 @@ const WINDOW: usize = 16;
 /// True when the reported text and the labelled secret denote the same value.
 pub fn overlaps(reported: &str, label: &str) -> bool {
     let (a, b) = (normalize(reported), normalize(label));
-    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
     if short.is_empty() {
         return false;
     }
@@ -128,7 +132,12 @@ pub fn match_all(labels: &[Label], findings: &[Finding]) -> Outcome {
     outcome
 }
 
-fn augment(fi: usize, cands: &[Vec<usize>], owner: &mut [Option<usize>], seen: &mut [bool]) -> bool {
+fn augment(
+    fi: usize,
+    cands: &[Vec<usize>],
+    owner: &mut [Option<usize>],
+    seen: &mut [bool],
+) -> bool {
     for &li in &cands[fi] {
         if seen[li] {
             continue;
@@ -159,22 +168,42 @@ mod tests {
     }
 
     fn finding(line: u32, secret: Option<&str>) -> Finding {
-        Finding { rule: "r".into(), path: "f".into(), line, secret: secret.map(str::to_owned) }
+        Finding {
+            rule: "r".into(),
+            path: "f".into(),
+            line,
+            secret: secret.map(str::to_owned),
+        }
     }
 
     #[test]
     fn one_to_one_on_a_line() {
-        let labels = vec![label(1, "AKIAAAAAAAAAAAAAAAAA"), label(1, "bbbbbbbbbbbbbbbbbbbbbbbbbbbb")];
+        let labels = vec![
+            label(1, "AKIAAAAAAAAAAAAAAAAA"),
+            label(1, "bbbbbbbbbbbbbbbbbbbbbbbbbbbb"),
+        ];
         // Line-only findings: two findings take both labels, a third is a false positive.
         let f = vec![finding(1, None), finding(1, None)];
         let o = match_all(&labels, &f);
-        assert_eq!((o.matched.len(), o.missed.len(), o.false_positives.len()), (2, 0, 0));
+        assert_eq!(
+            (o.matched.len(), o.missed.len(), o.false_positives.len()),
+            (2, 0, 0)
+        );
         // With secrets: the same value reported twice is one match and one duplicate.
-        let f = vec![finding(1, Some("AKIAAAAAAAAAAAAAAAAA")), finding(1, Some("AKIAAAAAAAAAAAAAAAAA"))];
+        let f = vec![
+            finding(1, Some("AKIAAAAAAAAAAAAAAAAA")),
+            finding(1, Some("AKIAAAAAAAAAAAAAAAAA")),
+        ];
         let o = match_all(&labels, &f);
-        assert_eq!((o.matched.len(), o.missed, o.duplicates.len()), (1, vec![1], 1));
+        assert_eq!(
+            (o.matched.len(), o.missed, o.duplicates.len()),
+            (1, vec![1], 1)
+        );
         // A finding that fits either label must not block the one that fits only one.
-        let f = vec![finding(1, None), finding(1, Some("bbbbbbbbbbbbbbbbbbbbbbbbbbbb"))];
+        let f = vec![
+            finding(1, None),
+            finding(1, Some("bbbbbbbbbbbbbbbbbbbbbbbbbbbb")),
+        ];
         let o = match_all(&labels, &f);
         assert_eq!(o.matched.len(), 2);
     }
@@ -182,20 +211,38 @@ mod tests {
     #[test]
     fn wrong_line_or_value_is_false_positive() {
         let labels = vec![label(3, "ghp_0123456789abcdefghij0123456789abcd")];
-        let o = match_all(&labels, &[finding(4, None), finding(3, Some("deadbeefdeadbeefdeadbeef"))]);
+        let o = match_all(
+            &labels,
+            &[
+                finding(4, None),
+                finding(3, Some("deadbeefdeadbeefdeadbeef")),
+            ],
+        );
         assert_eq!((o.matched.len(), o.false_positives.len()), (0, 2));
     }
 
     #[test]
     fn escaped_pem_overlaps() {
         let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
-        assert!(overlaps(r"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC", pem));
+        assert!(overlaps(
+            r"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+            pem
+        ));
         assert!(overlaps("-----BEGIN PRIVATE KEY-----", pem));
-        assert!(overlaps("postgres://u:p4ssw0rdp4ss@h:5432/d", "postgres://u:p4ssw0rdp4ss@h:5432/d"));
-        assert!(overlaps("p4ssw0rdp4ss", "postgres://u:p4ssw0rdp4ss@h:5432/d"));
+        assert!(overlaps(
+            "postgres://u:p4ssw0rdp4ss@h:5432/d",
+            "postgres://u:p4ssw0rdp4ss@h:5432/d"
+        ));
+        assert!(overlaps(
+            "p4ssw0rdp4ss",
+            "postgres://u:p4ssw0rdp4ss@h:5432/d"
+        ));
         assert!(!overlaps("5432", "postgres://u:p4ssw0rdp4ss@h:5432/d"));
         let labels = vec![label(2, pem)];
-        let o = match_all(&labels, &[finding(3, Some("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"))]);
+        let o = match_all(
+            &labels,
+            &[finding(3, Some("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"))],
+        );
         assert_eq!(o.matched, vec![(0, 0)]);
     }
 }

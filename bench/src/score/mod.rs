@@ -64,6 +64,7 @@ pub struct Score {
     pub fp: u64,
     #[serde(rename = "fn")]
     pub fn_: u64,
+    /// Findings that repeat a value already counted on the same line.
     pub duplicates: u64,
     pub precision: f64,
     pub recall: f64,
@@ -91,7 +92,11 @@ fn ratio(a: u64, b: u64) -> f64 {
 pub fn score(req: &Request) -> Result<Score> {
     let labels = labels::read(&req.labels)?;
     let decoys_path = req.labels.with_file_name("decoys.jsonl");
-    let decoys = if decoys_path.exists() { labels::read(&decoys_path)? } else { Vec::new() };
+    let decoys = if decoys_path.exists() {
+        labels::read(&decoys_path)?
+    } else {
+        Vec::new()
+    };
     let findings = report::parse(req.tool, &req.report, req.root.as_deref())?;
     let outcome = matching::match_all(&labels, &findings);
 
@@ -112,16 +117,33 @@ pub fn score(req: &Request) -> Result<Score> {
     }
 
     let decoy_at = decoy_index(&decoys);
+    // Labels are one per value per line, so false positives are counted the
+    // same way: the same value reported twice on a line is one mistake.
+    let mut seen_fp = std::collections::HashSet::new();
     let false_positives: Vec<FalsePositive> = outcome
         .false_positives
         .iter()
+        .filter(|&&fi| {
+            let f = &findings[fi];
+            let value = f
+                .secret
+                .as_deref()
+                .map_or_else(|| f.rule.clone(), matching::normalize);
+            seen_fp.insert((f.path.as_str(), f.line, value))
+        })
         .map(|&fi| {
             let f = &findings[fi];
             let decoy = decoy_at
                 .get(&(f.path.as_str(), f.line))
                 .map_or("unplanted", |kinds| pick_decoy(kinds, f.secret.as_deref()))
                 .to_owned();
-            FalsePositive { rule: f.rule.clone(), path: f.path.clone(), line: f.line, secret: f.secret.clone(), decoy }
+            FalsePositive {
+                rule: f.rule.clone(),
+                path: f.path.clone(),
+                line: f.line,
+                secret: f.secret.clone(),
+                decoy,
+            }
         })
         .collect();
     let mut fp_by_decoy = BTreeMap::new();
@@ -131,17 +153,26 @@ pub fn score(req: &Request) -> Result<Score> {
         *fp_by_rule.entry(fp.rule.clone()).or_insert(0) += 1;
     }
 
-    let (tp, fp, fn_) = (outcome.matched.len() as u64, outcome.false_positives.len() as u64, outcome.missed.len() as u64);
+    let (tp, fp, fn_) = (
+        outcome.matched.len() as u64,
+        false_positives.len() as u64,
+        outcome.missed.len() as u64,
+    );
+    let duplicates =
+        (outcome.duplicates.len() + outcome.false_positives.len() - false_positives.len()) as u64;
     let timing = match &req.time_log {
         Some(p) => Some(timing::parse(p)?),
         None => None,
     };
     Ok(Score {
-        name: req.name.clone().unwrap_or_else(|| format!("{:?}", req.tool).to_lowercase()),
+        name: req
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{:?}", req.tool).to_lowercase()),
         tp,
         fp,
         fn_,
-        duplicates: outcome.duplicates.len() as u64,
+        duplicates,
         precision: ratio(tp, tp + fp),
         recall: ratio(tp, tp + fn_),
         by_kind,
@@ -151,7 +182,11 @@ pub fn score(req: &Request) -> Result<Score> {
         timing,
         corpus_mb: req.corpus_mb,
         false_positives,
-        false_negatives: outcome.missed.iter().map(|&li| labels[li].clone()).collect(),
+        false_negatives: outcome
+            .missed
+            .iter()
+            .map(|&li| labels[li].clone())
+            .collect(),
     })
 }
 
@@ -168,8 +203,13 @@ fn decoy_index(decoys: &[Label]) -> DecoyIndex<'_> {
 }
 
 fn pick_decoy<'a>(kinds: &[&'a Label], secret: Option<&str>) -> &'a str {
-    let hit = secret.and_then(|s| kinds.iter().find(|d| matching::overlaps(s, recorded_value(&d.secret))));
-    hit.or(kinds.first()).map_or("unplanted", |d| d.kind.as_str())
+    let hit = secret.and_then(|s| {
+        kinds
+            .iter()
+            .find(|d| matching::overlaps(s, recorded_value(&d.secret)))
+    });
+    hit.or(kinds.first())
+        .map_or("unplanted", |d| d.kind.as_str())
 }
 
 /// A decoy's value without the `… (N bytes)` suffix of long recorded values.
@@ -183,9 +223,19 @@ fn recorded_value(s: &str) -> &str {
 /// A human-readable summary, listing up to `max_list` FPs and FNs.
 pub fn render_text(s: &Score, max_list: usize) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}: TP {} FP {} FN {} (duplicates {})  precision {:.4}  recall {:.4}", s.name, s.tp, s.fp, s.fn_, s.duplicates, s.precision, s.recall);
+    let _ = writeln!(
+        out,
+        "{}: TP {} FP {} FN {} (duplicates {})  precision {:.4}  recall {:.4}",
+        s.name, s.tp, s.fp, s.fn_, s.duplicates, s.precision, s.recall
+    );
     if let Some(t) = &s.timing {
-        let _ = write!(out, "wall {:.2}s  peak RSS {} MB  exit {}", t.wall_secs, t.max_rss_kb / 1024, t.exit_status);
+        let _ = write!(
+            out,
+            "wall {:.2}s  peak RSS {} MB  exit {}",
+            t.wall_secs,
+            t.max_rss_kb / 1024,
+            t.exit_status
+        );
         if let Some(mb) = s.corpus_mb {
             let _ = write!(out, "  throughput {:.1} MB/s", mb / t.wall_secs.max(1e-9));
         }
@@ -193,11 +243,23 @@ pub fn render_text(s: &Score, max_list: usize) -> String {
     }
     let _ = writeln!(out, "\nrecall by kind:");
     for (k, b) in &s.by_kind {
-        let _ = writeln!(out, "  {k:<26} {:>5}/{:<5} {:.3}", b.found, b.labels, b.recall());
+        let _ = writeln!(
+            out,
+            "  {k:<26} {:>5}/{:<5} {:.3}",
+            b.found,
+            b.labels,
+            b.recall()
+        );
     }
     let _ = writeln!(out, "recall by encoding:");
     for (k, b) in &s.by_encoding {
-        let _ = writeln!(out, "  {k:<26} {:>5}/{:<5} {:.3}", b.found, b.labels, b.recall());
+        let _ = writeln!(
+            out,
+            "  {k:<26} {:>5}/{:<5} {:.3}",
+            b.found,
+            b.labels,
+            b.recall()
+        );
     }
     let _ = writeln!(out, "false positives by decoy class:");
     for (k, n) in &s.fp_by_decoy {
@@ -207,13 +269,37 @@ pub fn render_text(s: &Score, max_list: usize) -> String {
     for (k, n) in &s.fp_by_rule {
         let _ = writeln!(out, "  {k:<40} {n}");
     }
-    let _ = writeln!(out, "\nfirst {} false positives:", max_list.min(s.false_positives.len()));
+    let _ = writeln!(
+        out,
+        "\nfirst {} false positives:",
+        max_list.min(s.false_positives.len())
+    );
     for fp in s.false_positives.iter().take(max_list) {
-        let _ = writeln!(out, "  FP {}:{} [{}] ({}) {}", fp.path, fp.line, fp.rule, fp.decoy, preview(fp.secret.as_deref().unwrap_or("")));
+        let _ = writeln!(
+            out,
+            "  FP {}:{} [{}] ({}) {}",
+            fp.path,
+            fp.line,
+            fp.rule,
+            fp.decoy,
+            preview(fp.secret.as_deref().unwrap_or(""))
+        );
     }
-    let _ = writeln!(out, "first {} false negatives:", max_list.min(s.false_negatives.len()));
+    let _ = writeln!(
+        out,
+        "first {} false negatives:",
+        max_list.min(s.false_negatives.len())
+    );
     for l in s.false_negatives.iter().take(max_list) {
-        let _ = writeln!(out, "  FN {}:{} [{} {}] {}", l.path, l.line, l.kind, l.encoding, preview(&l.secret));
+        let _ = writeln!(
+            out,
+            "  FN {}:{} [{} {}] {}",
+            l.path,
+            l.line,
+            l.kind,
+            l.encoding,
+            preview(&l.secret)
+        );
     }
     out
 }
@@ -235,18 +321,47 @@ pub fn render_table(scores: &[Score]) -> String {
         let (wall, tput, rss) = match &s.timing {
             Some(t) => (
                 format!("{:.2}", t.wall_secs),
-                s.corpus_mb.map_or("–".into(), |mb| format!("{:.1}", mb / t.wall_secs.max(1e-9))),
+                s.corpus_mb.map_or("–".into(), |mb| {
+                    format!("{:.1}", mb / t.wall_secs.max(1e-9))
+                }),
                 format!("{}", t.max_rss_kb / 1024),
             ),
             None => ("–".into(), "–".into(), "–".into()),
         };
-        let _ = writeln!(out, "| {} | {} | {} | {} | {:.4} | {:.4} | {wall} | {tput} | {rss} |", s.name, s.tp, s.fp, s.fn_, s.precision, s.recall);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.4} | {:.4} | {wall} | {tput} | {rss} |",
+            s.name, s.tp, s.fp, s.fn_, s.precision, s.recall
+        );
     }
-    let kinds: std::collections::BTreeSet<&String> = scores.iter().flat_map(|s| s.by_kind.keys().chain(s.by_encoding.keys())).collect();
+    let kinds: std::collections::BTreeSet<&String> =
+        scores.iter().flat_map(|s| s.by_kind.keys()).collect();
+    let encodings: std::collections::BTreeSet<&String> =
+        scores.iter().flat_map(|s| s.by_encoding.keys()).collect();
     if kinds.is_empty() {
         return out;
     }
-    out.push_str("\n| Kind / encoding | Labels |");
+    recall_table(&mut out, "Recall by kind", &kinds, scores, |s, k| {
+        s.by_kind.get(k)
+    });
+    recall_table(
+        &mut out,
+        "Recall by encoding",
+        &encodings,
+        scores,
+        |s, k| s.by_encoding.get(k),
+    );
+    out
+}
+
+fn recall_table(
+    out: &mut String,
+    title: &str,
+    keys: &std::collections::BTreeSet<&String>,
+    scores: &[Score],
+    get: impl for<'a> Fn(&'a Score, &str) -> Option<&'a Bucket>,
+) {
+    let _ = write!(out, "\n| {title} | Labels |");
     for s in scores {
         let _ = write!(out, " {} |", s.name);
     }
@@ -255,21 +370,23 @@ pub fn render_table(scores: &[Score]) -> String {
         out.push_str("---:|");
     }
     out.push('\n');
-    for k in kinds {
-        let n = scores.iter().find_map(|s| s.by_kind.get(k).or_else(|| s.by_encoding.get(k))).map_or(0, |b| b.labels);
-        let is_encoding = scores.iter().any(|s| s.by_encoding.contains_key(k));
-        let _ = write!(out, "| {}{k}{} | {n} |", if is_encoding { "*encoding:* `" } else { "" }, if is_encoding { "`" } else { "" });
+    for k in keys {
+        let n = scores
+            .iter()
+            .find_map(|s| get(s, k))
+            .map_or(0, |b| b.labels);
+        let _ = write!(out, "| {k} | {n} |");
         for s in scores {
-            let cell = s.by_kind.get(k).or_else(|| s.by_encoding.get(k)).map_or("–".into(), |b| format!("{:.3}", b.recall()));
+            let cell = get(s, k).map_or("–".into(), |b| format!("{:.3}", b.recall()));
             let _ = write!(out, " {cell} |");
         }
         out.push('\n');
     }
-    out
 }
 
 /// Reads a score written by `score --json`.
 pub fn read_score(path: &Path) -> Result<Score> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not a score", path.display()))
 }

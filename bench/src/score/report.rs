@@ -45,7 +45,8 @@ pub struct Finding {
 /// is stripped from reported paths and used to place Kingfisher's dependent
 /// captures.
 pub fn parse(tool: Tool, report: &Path, root: Option<&Path>) -> Result<Vec<Finding>> {
-    let text = std::fs::read_to_string(report).with_context(|| format!("reading {}", report.display()))?;
+    let text =
+        std::fs::read_to_string(report).with_context(|| format!("reading {}", report.display()))?;
     let doc: Value = if text.trim().is_empty() {
         Value::Array(Vec::new())
     } else {
@@ -66,11 +67,15 @@ fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 fn u32_field(v: &Value, key: &str) -> Option<u32> {
-    v.get(key).and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok())
+    v.get(key)
+        .and_then(Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok())
 }
 
 fn mantra(doc: &Value, roots: &RootPrefixes) -> Result<Vec<Finding>> {
-    let Some(items) = doc.as_array() else { bail!("Mantra report: expected a JSON array") };
+    let Some(items) = doc.as_array() else {
+        bail!("Mantra report: expected a JSON array")
+    };
     Ok(items
         .iter()
         .filter_map(|f| {
@@ -90,18 +95,36 @@ fn kingfisher(doc: &Value, roots: &RootPrefixes) -> Result<Vec<Finding>> {
     };
     let mut out = Vec::new();
     for item in items {
-        let Some(f) = item.get("finding") else { continue };
-        let rule = item.get("rule").and_then(|r| str_field(r, "id")).unwrap_or_default().to_owned();
-        let (Some(path), Some(line)) = (str_field(f, "path"), u32_field(f, "line")) else { continue };
+        let Some(f) = item.get("finding") else {
+            continue;
+        };
+        let rule = item
+            .get("rule")
+            .and_then(|r| str_field(r, "id"))
+            .unwrap_or_default()
+            .to_owned();
+        let (Some(path), Some(line)) = (str_field(f, "path"), u32_field(f, "line")) else {
+            continue;
+        };
         let path = roots.relative(path);
         if let Some(caps) = f.get("dependent_captures").and_then(Value::as_object) {
             for value in caps.values().filter_map(Value::as_str) {
                 if let Some(dep_line) = roots.locate(&path, value, line) {
-                    out.push(Finding { rule: format!("{rule}#dependent"), path: path.clone(), line: dep_line, secret: Some(value.to_owned()) });
+                    out.push(Finding {
+                        rule: format!("{rule}#dependent"),
+                        path: path.clone(),
+                        line: dep_line,
+                        secret: Some(value.to_owned()),
+                    });
                 }
             }
         }
-        out.push(Finding { rule, path, line, secret: str_field(f, "snippet").map(str::to_owned) });
+        out.push(Finding {
+            rule,
+            path,
+            line,
+            secret: str_field(f, "snippet").map(str::to_owned),
+        });
     }
     Ok(out)
 }
@@ -127,8 +150,18 @@ fn betterleaks(doc: &Value, roots: &RootPrefixes) -> Result<Vec<Finding>> {
     let mut out = Vec::new();
     for item in items {
         out.extend(betterleaks_one(item, roots));
-        for set in item.get("component_sets").and_then(Value::as_array).into_iter().flatten() {
-            for comp in set.get("components").and_then(Value::as_array).into_iter().flatten() {
+        for set in item
+            .get("component_sets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for comp in set
+                .get("components")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 out.extend(betterleaks_one(comp, roots));
             }
         }
@@ -159,7 +192,10 @@ impl RootPrefixes {
         let mut prefixes = Vec::new();
         if let Some(r) = root {
             let given = r.to_string_lossy().replace('\\', "/");
-            let given = given.trim_start_matches("./").trim_end_matches('/').to_owned();
+            let given = given
+                .trim_start_matches("./")
+                .trim_end_matches('/')
+                .to_owned();
             if !given.is_empty() && given != "." {
                 prefixes.push(given);
             }
@@ -167,7 +203,10 @@ impl RootPrefixes {
                 prefixes.push(canon.to_string_lossy().trim_end_matches('/').to_owned());
             }
         }
-        RootPrefixes { root: root.map(Path::to_path_buf), prefixes }
+        RootPrefixes {
+            root: root.map(Path::to_path_buf),
+            prefixes,
+        }
     }
 
     /// `path` relative to the root, `/`-separated, without a leading `./`.
@@ -222,12 +261,29 @@ mod tests {
             std::fs::write(&p, body).expect("write");
             p
         };
-        let m = write("m.json", r#"[{"rule_id":"github-pat","severity":"high","path":"a/b","line":3,"column":5,"end_line":3,"end_column":44,"redacted":"ghp_…","fingerprint":"x","secret":"ghp_abc"}]"#);
+        let m = write(
+            "m.json",
+            r#"[{"rule_id":"github-pat","severity":"high","path":"a/b","line":3,"column":5,"end_line":3,"end_column":44,"redacted":"ghp_…","fingerprint":"x","secret":"ghp_abc"}]"#,
+        );
         let f = parse(Tool::Mantra, &m, None).expect("mantra");
-        assert_eq!(f, vec![Finding { rule: "github-pat".into(), path: "a/b".into(), line: 3, secret: Some("ghp_abc".into()) }]);
-        let k = write("k.json", r#"{"findings":[{"rule":{"id":"kf.x"},"finding":{"snippet":"s3cr3t","path":"./a/b","line":7,"column_start":1}}]}"#);
+        assert_eq!(
+            f,
+            vec![Finding {
+                rule: "github-pat".into(),
+                path: "a/b".into(),
+                line: 3,
+                secret: Some("ghp_abc".into())
+            }]
+        );
+        let k = write(
+            "k.json",
+            r#"{"findings":[{"rule":{"id":"kf.x"},"finding":{"snippet":"s3cr3t","path":"./a/b","line":7,"column_start":1}}]}"#,
+        );
         assert_eq!(parse(Tool::Kingfisher, &k, None).expect("kf")[0].line, 7);
-        let b = write("b.json", r#"{"schema_version":"1","findings":[{"rule_id":"aws","match":{"value":"AKIA"},"location":{"path":"a","start_line":2},"component_sets":[{"components":[{"rule_id":"aws-sk","match":{"value":"zzz"},"location":{"path":"a","start_line":3}}]}]}]}"#);
+        let b = write(
+            "b.json",
+            r#"{"schema_version":"1","findings":[{"rule_id":"aws","match":{"value":"AKIA"},"location":{"path":"a","start_line":2},"component_sets":[{"components":[{"rule_id":"aws-sk","match":{"value":"zzz"},"location":{"path":"a","start_line":3}}]}]}]}"#,
+        );
         let bl = parse(Tool::Betterleaks, &b, None).expect("bl");
         assert_eq!(bl.iter().map(|f| f.line).collect::<Vec<_>>(), vec![2, 3]);
     }

@@ -17,14 +17,17 @@ pub struct Timing {
 
 /// Parses a GNU `time -v` log (other lines, e.g. the tool's own stderr, are ignored).
 pub fn parse(path: &Path) -> Result<Timing> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(parse_str(&text))
 }
 
 fn parse_str(text: &str) -> Timing {
     let mut t = Timing::default();
     for line in text.lines() {
-        let Some((key, value)) = line.trim().rsplit_once(": ") else { continue };
+        let Some((key, value)) = line.trim().rsplit_once(": ") else {
+            continue;
+        };
         let value = value.trim();
         match key {
             k if k.starts_with("Elapsed (wall clock) time") => t.wall_secs = clock_secs(value),
@@ -40,7 +43,9 @@ fn parse_str(text: &str) -> Timing {
 
 /// `h:mm:ss` or `m:ss.ss` to seconds.
 fn clock_secs(v: &str) -> f64 {
-    v.split(':').fold(0.0, |acc, part| acc * 60.0 + part.parse::<f64>().unwrap_or(0.0))
+    v.split(':').fold(0.0, |acc, part| {
+        acc * 60.0 + part.parse::<f64>().unwrap_or(0.0)
+    })
 }
 
 #[cfg(test)]
