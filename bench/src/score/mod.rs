@@ -231,8 +231,9 @@ pub fn render_text(s: &Score, max_list: usize) -> String {
     if let Some(t) = &s.timing {
         let _ = write!(
             out,
-            "wall {:.2}s  peak RSS {} MB  exit {}",
+            "wall {:.2}s  cpu {:.2}s  peak RSS {} MB  exit {}",
             t.wall_secs,
+            t.user_secs + t.sys_secs,
             t.max_rss_kb / 1024,
             t.exit_status
         );
@@ -315,22 +316,23 @@ fn preview(s: &str) -> String {
 /// Markdown tables comparing several scores (from `score --json` files).
 pub fn render_table(scores: &[Score]) -> String {
     let mut out = String::new();
-    out.push_str("| Tool | TP | FP | FN | Precision | Recall | Wall (s) | Throughput (MB/s) | Peak RSS (MB) |\n");
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("| Tool | TP | FP | FN | Precision | Recall | Wall (s) | CPU (s) | Throughput (MB/s) | Peak RSS (MB) |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for s in scores {
-        let (wall, tput, rss) = match &s.timing {
+        let (wall, cpu, tput, rss) = match &s.timing {
             Some(t) => (
                 format!("{:.2}", t.wall_secs),
+                format!("{:.2}", t.user_secs + t.sys_secs),
                 s.corpus_mb.map_or("–".into(), |mb| {
                     format!("{:.1}", mb / t.wall_secs.max(1e-9))
                 }),
                 format!("{}", t.max_rss_kb / 1024),
             ),
-            None => ("–".into(), "–".into(), "–".into()),
+            None => ("–".into(), "–".into(), "–".into(), "–".into()),
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {:.4} | {:.4} | {wall} | {tput} | {rss} |",
+            "| {} | {} | {} | {} | {:.4} | {:.4} | {wall} | {cpu} | {tput} | {rss} |",
             s.name, s.tp, s.fp, s.fn_, s.precision, s.recall
         );
     }
