@@ -215,10 +215,21 @@ impl RootPrefixes {
         while let Some(rest) = p.strip_prefix("./") {
             p = rest.to_owned();
         }
-        for prefix in &self.prefixes {
-            if let Some(rest) = p.strip_prefix(prefix.as_str()) {
-                if rest.starts_with('/') || rest.is_empty() {
-                    return rest.trim_start_matches('/').to_owned();
+        // A relative report path may be relative to the working directory
+        // while the root was given as an absolute path.
+        let absolute = if Path::new(&p).is_absolute() || self.prefixes.is_empty() {
+            None
+        } else {
+            std::env::current_dir()
+                .ok()
+                .map(|cwd| cwd.join(&p).to_string_lossy().replace('\\', "/"))
+        };
+        for candidate in std::iter::once(&p).chain(absolute.as_ref()) {
+            for prefix in &self.prefixes {
+                if let Some(rest) = candidate.strip_prefix(prefix.as_str()) {
+                    if rest.starts_with('/') || rest.is_empty() {
+                        return rest.trim_start_matches('/').to_owned();
+                    }
                 }
             }
         }
