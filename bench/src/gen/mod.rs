@@ -191,9 +191,9 @@ impl Clock {
         }
     }
 
-    /// Moves to the start of a new session, minutes to days later.
+    /// Moves to the start of a new session, minutes to hours later.
     fn jump(&mut self, rng: &mut Rng) {
-        self.ms += rng.random_range(60_000..2 * 86_400_000);
+        self.ms += rng.random_range(60_000..6 * 3_600_000);
     }
 
     /// Advances by up to `max_ms` and returns the new time as ISO-8601 UTC.
