@@ -70,6 +70,9 @@ pub struct Score {
     pub recall: f64,
     pub by_kind: BTreeMap<String, Bucket>,
     pub by_encoding: BTreeMap<String, Bucket>,
+    /// Recall per source (Claude Code, Codex, Gemini, Aider, project files).
+    #[serde(default)]
+    pub by_source: BTreeMap<String, Bucket>,
     /// False positives per decoy kind.
     pub fp_by_decoy: BTreeMap<String, u64>,
     /// False positives per reporting rule.
@@ -102,9 +105,14 @@ pub fn score(req: &Request) -> Result<Score> {
 
     let mut by_kind: BTreeMap<String, Bucket> = BTreeMap::new();
     let mut by_encoding: BTreeMap<String, Bucket> = BTreeMap::new();
+    let mut by_source: BTreeMap<String, Bucket> = BTreeMap::new();
     for l in &labels {
         by_kind.entry(l.kind.clone()).or_default().labels += 1;
         by_encoding.entry(l.encoding.clone()).or_default().labels += 1;
+        by_source
+            .entry(source_of(&l.path).to_owned())
+            .or_default()
+            .labels += 1;
     }
     for &(li, _) in &outcome.matched {
         let l = &labels[li];
@@ -112,6 +120,9 @@ pub fn score(req: &Request) -> Result<Score> {
             b.found += 1;
         }
         if let Some(b) = by_encoding.get_mut(&l.encoding) {
+            b.found += 1;
+        }
+        if let Some(b) = by_source.get_mut(source_of(&l.path)) {
             b.found += 1;
         }
     }
@@ -177,6 +188,7 @@ pub fn score(req: &Request) -> Result<Score> {
         recall: ratio(tp, tp + fn_),
         by_kind,
         by_encoding,
+        by_source,
         fp_by_decoy,
         fp_by_rule,
         timing,
@@ -244,6 +256,16 @@ pub fn render_text(s: &Score, max_list: usize) -> String {
     }
     let _ = writeln!(out, "\nrecall by kind:");
     for (k, b) in &s.by_kind {
+        let _ = writeln!(
+            out,
+            "  {k:<26} {:>5}/{:<5} {:.3}",
+            b.found,
+            b.labels,
+            b.recall()
+        );
+    }
+    let _ = writeln!(out, "recall by source:");
+    for (k, b) in &s.by_source {
         let _ = writeln!(
             out,
             "  {k:<26} {:>5}/{:<5} {:.3}",
@@ -353,7 +375,27 @@ pub fn render_table(scores: &[Score]) -> String {
         scores,
         |s, k| s.by_encoding.get(k),
     );
+    let sources: std::collections::BTreeSet<&String> =
+        scores.iter().flat_map(|s| s.by_source.keys()).collect();
+    recall_table(&mut out, "Recall by source", &sources, scores, |s, k| {
+        s.by_source.get(k)
+    });
     out
+}
+
+/// The corpus source a label's path belongs to.
+pub fn source_of(path: &str) -> &'static str {
+    if path.starts_with("home/.claude/") {
+        "claude-code"
+    } else if path.starts_with("home/.codex/") {
+        "codex"
+    } else if path.starts_with("home/.gemini/") {
+        "gemini"
+    } else if path.ends_with(".aider.chat.history.md") {
+        "aider"
+    } else {
+        "project-files"
+    }
 }
 
 fn recall_table(
@@ -391,4 +433,44 @@ pub fn read_score(path: &Path) -> Result<Score> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not a score", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_a_report_end_to_end() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let labels = [
+            r#"{"path":"work/a/.env","line":2,"column":14,"end_line":2,"secret":"ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","kind":"github-classic-pat","encoding":"plain"}"#,
+            r#"{"path":"home/.codex/s.jsonl","line":5,"column":9,"end_line":5,"secret":"AKIAZZZZZZZZZZZZZZZZ","kind":"aws-access-key-id","encoding":"json2"}"#,
+        ];
+        std::fs::write(dir.path().join("labels.jsonl"), labels.join("\n")).expect("labels");
+        let decoy = r#"{"path":"work/a/t.js","line":1,"column":1,"end_line":1,"secret":"ghp_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","kind":"bad-checksum","encoding":"plain"}"#;
+        std::fs::write(dir.path().join("decoys.jsonl"), decoy).expect("decoys");
+        // The true token twice (one duplicate), the decoy twice on one line (one FP).
+        let report = r#"[
+            {"rule_id":"gh","path":"tree/work/a/.env","line":2,"secret":"ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+            {"rule_id":"gh2","path":"tree/work/a/.env","line":2,"secret":"ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+            {"rule_id":"gh","path":"tree/work/a/t.js","line":1,"secret":"ghp_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"},
+            {"rule_id":"gh","path":"tree/work/a/t.js","line":1,"secret":"ghp_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}
+        ]"#;
+        std::fs::write(dir.path().join("r.json"), report).expect("report");
+        let s = score(&Request {
+            labels: dir.path().join("labels.jsonl"),
+            tool: Tool::Mantra,
+            report: dir.path().join("r.json"),
+            root: Some(PathBuf::from("tree")),
+            name: None,
+            time_log: None,
+            corpus_mb: None,
+        })
+        .expect("score");
+        assert_eq!((s.tp, s.fp, s.fn_, s.duplicates), (1, 1, 1, 2));
+        assert_eq!(s.fp_by_decoy.get("bad-checksum"), Some(&1));
+        assert_eq!(s.by_source["codex"].found, 0);
+        assert_eq!(s.by_source["project-files"].found, 1);
+        assert!((s.precision - 0.5).abs() < 1e-9 && (s.recall - 0.5).abs() < 1e-9);
+    }
 }
