@@ -3,12 +3,12 @@
 //! Exit codes: 0 clean, 1 findings remain, 2 usage or runtime error.
 
 mod engine_setup;
-mod policy_cmd;
-mod update_cmd;
 mod output;
 mod paths;
+mod policy_cmd;
 mod rules_cmd;
 mod scan_cmd;
+mod update_cmd;
 
 use std::process::ExitCode;
 
