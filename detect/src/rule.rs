@@ -96,6 +96,10 @@ pub struct RuleDef {
     /// key") yield to a specific rule that finds the same secret.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub generic: bool,
+    /// Regexes over the secret: a candidate matching any is not a secret of
+    /// this kind (an identifier, a file path, a reference).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore_values: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<String>,
     /// Texts in which this rule, and only this rule, must find a secret.
