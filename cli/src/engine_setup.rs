@@ -49,12 +49,7 @@ impl RuleArgs {
         let mut builder = RuleSetBuilder::with_builtin();
         builder.add_values("policy rules.custom", &policy.rules.custom);
         builder.disable(policy.rules.disabled.iter().cloned());
-        let policy_floor: Severity = policy
-            .rules
-            .min_severity
-            .as_str()
-            .parse()
-            .map_err(|e: String| anyhow::anyhow!(e))?;
+        let policy_floor: Severity = policy.rules.min_severity;
         builder.min_severity(
             self.min_severity
                 .map_or(policy_floor, |s| s.max(policy_floor)),
