@@ -90,7 +90,9 @@ pub fn parse_push_refs(input: &str) -> Result<Vec<PushRef>, CollectError> {
 /// - deletion (zero local id): nothing;
 /// - new ref (zero remote id): commits not reachable from any
 ///   remote-tracking ref (`rev-list <local> --not --remotes`);
-/// - update, force push included: `rev-list <local> ^<remote>`; when the
+/// - update, force push included: `rev-list <local> ^<remote> --not
+///   --remotes` (commits already on a remote-tracking ref, e.g. a merged
+///   branch pushed earlier, were checked when they were pushed); when the
 ///   remote id is not in the local repository (someone else pushed, then
 ///   this is a force push), as for a new ref.
 ///
@@ -111,7 +113,14 @@ pub fn pushed_commits(git: &Git, refs: &[PushRef]) -> Result<Vec<String>, Collec
             git.output(&["rev-list", "--reverse", &local, "--not", "--remotes"])?
         } else {
             let exclude = format!("^{}", r.remote_id);
-            match git.output(&["rev-list", "--reverse", &local, &exclude]) {
+            match git.output(&[
+                "rev-list",
+                "--reverse",
+                &local,
+                &exclude,
+                "--not",
+                "--remotes",
+            ]) {
                 Ok(list) => list,
                 Err(_) => git.output(&["rev-list", "--reverse", &local, "--not", "--remotes"])?,
             }
