@@ -147,7 +147,12 @@ pub fn hook(cmd: HookCommand) -> Result<u8> {
     let setup = HookSetup {
         config,
         rules: Arc::new(rules),
-        engine: HOOK_ENGINE,
+        // MANTRA_HOOK_ENGINE (hyperscan|rust) exists for benchmarking.
+        engine: std::env::var("MANTRA_HOOK_ENGINE")
+            .ok()
+            .and_then(|e| EngineKind::parse(&e))
+            .filter(|k| EngineKind::available().contains(k))
+            .unwrap_or(HOOK_ENGINE),
         engine_cache_dir: paths::cache_dir(),
         bypass: std::env::var(BYPASS_ENV)
             .ok()
@@ -167,9 +172,35 @@ pub fn hook(cmd: HookCommand) -> Result<u8> {
             std::io::stdin()
                 .read_to_end(&mut input)
                 .context("cannot read the pre-push ref lines from stdin")?;
-            run::pre_push(&git, &setup, &String::from_utf8_lossy(&input), &mut err)
+            let mut input = String::from_utf8_lossy(&input).into_owned();
+            if input.trim().is_empty() {
+                input = pre_commit_framework_refs().unwrap_or_default();
+            }
+            run::pre_push(&git, &setup, &input, &mut err)
         }
     })
+}
+
+/// The pre-commit framework runs pre-push hooks without git's ref lines and
+/// describes the push in `PRE_COMMIT_FROM_REF` / `PRE_COMMIT_TO_REF`
+/// instead; turn them into one ref line (an unknown or empty "from" is
+/// treated as a new branch: commits on no remote-tracking ref).
+fn pre_commit_framework_refs() -> Option<String> {
+    let to = std::env::var("PRE_COMMIT_TO_REF").ok()?;
+    let to = Git::current()
+        .text(&["rev-parse", "--verify", "-q", &format!("{to}^{{commit}}")])
+        .ok()?;
+    let from = std::env::var("PRE_COMMIT_FROM_REF")
+        .ok()
+        .and_then(|f| {
+            Git::current()
+                .text(&["rev-parse", "--verify", "-q", &format!("{f}^{{commit}}")])
+                .ok()
+        })
+        .unwrap_or_else(|| "0".repeat(to.len()));
+    let branch =
+        std::env::var("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_else(|_| "refs/heads/unknown".into());
+    Some(format!("HEAD {to} {branch} {from}\n"))
 }
 
 /// Where global/system shims live by default.

@@ -186,3 +186,25 @@ fn split_z(out: &[u8]) -> Vec<String> {
         .map(|s| String::from_utf8_lossy(s).into_owned())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_ref_lines() {
+        let z40 = "0".repeat(40);
+        let z64 = "0".repeat(64);
+        let a = "a".repeat(40);
+        let b = "b".repeat(64);
+        let input = format!(
+            "refs/heads/main {a} refs/heads/main {z40}\n\nrefs/heads/x {z64} refs/heads/x {b}\n"
+        );
+        let refs = parse_push_refs(&input).expect("parse");
+        assert_eq!(refs.len(), 2);
+        assert!(refs[0].is_new() && !refs[0].is_deletion());
+        assert!(refs[1].is_deletion());
+        assert!(parse_push_refs("refs/heads/main abc refs/heads/main def").is_err());
+        assert!(parse_push_refs("only three fields").is_err());
+    }
+}
