@@ -64,24 +64,36 @@ add_peer() { # name, command
   cmds+=(-n "$1" "git -c core.hooksPath=$dir commit -q -m bench")
 }
 if [ -n "${BETTERLEAKS:-}" ]; then
-  add_peer "betterleaks git --pre-commit --staged" "$BETTERLEAKS git --pre-commit --staged --no-banner --redact ."
+  add_peer "betterleaks git --staged" "$BETTERLEAKS git --staged --no-banner --redact ."
 fi
 if [ -n "${KINGFISHER:-}" ]; then
   add_peer "kingfisher scan --staged" "$KINGFISHER scan . --staged --no-update-check --quiet"
 fi
+# Median table from hyperfine's JSON (medians resist a noisy machine).
+table() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+res = json.load(open(sys.argv[1]))["results"]
+base = res[0]["median"]
+print(f"| {sys.argv[2]} | median [ms] | mean ± σ [ms] | min [ms] | vs first row [ms] |")
+print("|:---|---:|---:|---:|---:|")
+for r in res:
+    print(f"| `{r['command']}` | {r['median']*1e3:.1f} | {r['mean']*1e3:.1f} ± {r['stddev']*1e3:.1f} | {r['min']*1e3:.1f} | {(r['median']-base)*1e3:+.1f} |")
+PY
+}
 # Warm the Hyperscan database cache once.
 MANTRA_HOOK_ENGINE=hyperscan "$MANTRA" hook pre-commit >/dev/null 2>&1 || true
 
 hyperfine -N --warmup 3 --runs "$RUNS" --style basic \
   --prepare "git reset -q --soft $base" \
-  --export-markdown "$work/commit.md" "${cmds[@]}" >/dev/null
-cat "$work/commit.md"
+  --export-json "$work/commit.json" "${cmds[@]}" >/dev/null
+table "$work/commit.json" "git commit, 10 files staged"
 echo
 # The hook programs alone on the staged change.
 hook_cmds=(-n "mantra hook pre-commit" "$MANTRA hook pre-commit")
-[ -n "${BETTERLEAKS:-}" ] && hook_cmds+=(-n "betterleaks git --pre-commit --staged" "$BETTERLEAKS git --pre-commit --staged --no-banner --redact .")
+[ -n "${BETTERLEAKS:-}" ] && hook_cmds+=(-n "betterleaks git --staged" "$BETTERLEAKS git --staged --no-banner --redact .")
 [ -n "${KINGFISHER:-}" ] && hook_cmds+=(-n "kingfisher scan --staged" "$KINGFISHER scan . --staged --no-update-check --quiet")
 git reset -q --soft "$base"
 hyperfine -N --warmup 3 --runs "$RUNS" --style basic -i \
-  --export-markdown "$work/hook.md" "${hook_cmds[@]}" >/dev/null
-cat "$work/hook.md"
+  --export-json "$work/hook.json" "${hook_cmds[@]}" >/dev/null
+table "$work/hook.json" "hook program alone"
