@@ -183,20 +183,26 @@ pub fn hook(cmd: HookCommand) -> Result<u8> {
 
 /// The pre-commit framework runs pre-push hooks without git's ref lines and
 /// describes the push in `PRE_COMMIT_FROM_REF` / `PRE_COMMIT_TO_REF`
-/// instead; turn them into one ref line (an unknown or empty "from" is
-/// treated as a new branch: commits on no remote-tracking ref).
+/// instead (neither when the branch starts at a root commit); turn them into
+/// one ref line. An unknown or missing "from" is treated as a new branch:
+/// commits on no remote-tracking ref.
 fn pre_commit_framework_refs() -> Option<String> {
-    let to = std::env::var("PRE_COMMIT_TO_REF").ok()?;
-    let to = Git::current()
-        .text(&["rev-parse", "--verify", "-q", &format!("{to}^{{commit}}")])
-        .ok()?;
+    if std::env::var_os("PRE_COMMIT").is_none() && std::env::var_os("PRE_COMMIT_TO_REF").is_none() {
+        return None;
+    }
+    let git = Git::current();
+    let peel = |r: &str| {
+        git.text(&["rev-parse", "--verify", "-q", &format!("{r}^{{commit}}")])
+            .ok()
+    };
+    let to = std::env::var("PRE_COMMIT_TO_REF")
+        .ok()
+        .or_else(|| std::env::var("PRE_COMMIT_LOCAL_BRANCH").ok())
+        .unwrap_or_else(|| "HEAD".into());
+    let to = peel(&to)?;
     let from = std::env::var("PRE_COMMIT_FROM_REF")
         .ok()
-        .and_then(|f| {
-            Git::current()
-                .text(&["rev-parse", "--verify", "-q", &format!("{f}^{{commit}}")])
-                .ok()
-        })
+        .and_then(|f| peel(&f))
         .unwrap_or_else(|| "0".repeat(to.len()));
     let branch =
         std::env::var("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_else(|_| "refs/heads/unknown".into());

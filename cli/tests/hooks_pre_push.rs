@@ -251,3 +251,33 @@ fn bad_stdin_follows_fail_closed() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn pre_commit_framework_environment() {
+    // The pre-commit framework gives no ref lines; it sets PRE_COMMIT_*.
+    let mut w = World::new();
+    let (_, repo) = w.remote_and_clone("r", false);
+    w.add(&repo, "a.txt", b"clean\n");
+    w.commit_no_verify(&repo, "clean");
+    let head = w.git(&repo, &["rev-parse", "HEAD"]);
+    secret_commit(&w, &repo, "s.txt");
+    w.extra_env.push(("PRE_COMMIT".into(), "1".into()));
+    w.extra_env.push((
+        "PRE_COMMIT_TO_REF".into(),
+        w.git(&repo, &["rev-parse", "HEAD"]),
+    ));
+    w.extra_env.push(("PRE_COMMIT_FROM_REF".into(), head));
+    let out = w.mantra(&repo, &["hook", "pre-push", "origin", "url"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("s.txt:2:"), "{}", stderr(&out));
+    // No refs at all (a branch starting at a root commit): HEAD against
+    // the remote-tracking refs.
+    w.extra_env.clear();
+    w.extra_env.push(("PRE_COMMIT".into(), "1".into()));
+    let out = w.mantra(&repo, &["hook", "pre-push", "origin", "url"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // Outside the framework, empty input means nothing is pushed.
+    w.extra_env.clear();
+    let out = w.mantra(&repo, &["hook", "pre-push", "origin", "url"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
