@@ -16,6 +16,8 @@ use mantra_hooks::{Git, HookConfig};
 use crate::paths;
 
 /// Interim: a JSON file of [`HookConfig`] fields, until policy is wired in.
+/// Honoured by debug builds only (the tests): in a release build any user
+/// could otherwise lower the organisation's settings or allow bypasses.
 pub const HOOKS_CONFIG_ENV: &str = "MANTRA_HOOKS_CONFIG";
 
 /// The hooks git runs.
@@ -99,9 +101,12 @@ pub enum HooksCommand {
 }
 
 /// The effective hook settings: defaults, the organisation fingerprint key,
-/// and (interim, until policy is wired in) `MANTRA_HOOKS_CONFIG`.
+/// and (interim, debug builds, until policy is wired in) `MANTRA_HOOKS_CONFIG`.
 pub fn hook_config() -> Result<HookConfig> {
-    let mut config = match std::env::var_os(HOOKS_CONFIG_ENV).filter(|v| !v.is_empty()) {
+    let interim = std::env::var_os(HOOKS_CONFIG_ENV)
+        .filter(|v| !v.is_empty())
+        .filter(|_| cfg!(debug_assertions));
+    let mut config = match interim {
         Some(path) => {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read {}", Path::new(&path).display()))?;
