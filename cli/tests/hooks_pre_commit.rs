@@ -324,3 +324,31 @@ fn scanner_errors_follow_fail_closed() {
     let err = assert_ok(&w.commit(&repo, "fail open"));
     assert!(err.contains("fail-open"), "{err}");
 }
+
+#[test]
+fn transcript_copied_under_another_name_is_recognised() {
+    let w = World::new();
+    let (repo, _) = setup(&w);
+    let key = aws_key_id();
+    let line = format!(
+        "{{\"parentUuid\":null,\"sessionId\":\"0b1c\",\"type\":\"user\",\"message\":{{\"role\":\"user\",\"content\":\"use {key}\"}}}}\n"
+    );
+    w.add(&repo, "debug/session-export.jsonl", line.as_bytes());
+    let err = assert_blocked(&w.commit(&repo, "copied transcript"));
+    assert!(err.contains("transcript"), "{err}");
+    assert_no_secret(&err, &key);
+}
+
+#[test]
+fn exposure_list_under_another_key_is_noted_not_matched() {
+    let w = World::new();
+    let (repo, _) = setup(&w);
+    let password = bare_password();
+    w.expose(&[(&password, "generic-secret")]);
+    let mut w = w;
+    w.extra_env
+        .push(("MANTRA_FINGERPRINT_KEY".into(), "org-key-2026".into()));
+    w.add(&repo, "p.txt", format!("{password}\n").as_bytes());
+    let err = assert_ok(&w.commit(&repo, "other key"));
+    assert!(err.contains("another fingerprint key"), "{err}");
+}

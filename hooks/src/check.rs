@@ -23,7 +23,7 @@ use mantra_detect::{EngineKind, RuleSet, ScanOptions, ScanState, Scanner, Severi
 
 use crate::config::{HookConfig, TranscriptPolicy, REPO_BASELINE_FILE};
 use crate::diff::FileAdditions;
-use crate::transcript::is_ai_transcript;
+use crate::transcript::{is_ai_transcript, looks_like_transcript};
 
 /// Errors preparing or running a check.
 #[derive(Debug, thiserror::Error)]
@@ -210,7 +210,11 @@ impl Checker {
         file: &FileAdditions,
         outcome: &mut Outcome,
     ) -> Result<(), CheckError> {
-        let transcript = is_ai_transcript(&file.path);
+        let transcript = is_ai_transcript(&file.path)
+            || file
+                .lines
+                .first()
+                .is_some_and(|l| l.line == 1 && looks_like_transcript(&file.path, &l.text));
         let transcript_blocks =
             transcript && self.config.block_ai_transcripts != TranscriptPolicy::Never;
         // Join the added lines; line i of the buffer is file.lines[i].

@@ -256,7 +256,13 @@ fn write_executable(path: &Path, text: &str) -> Result<(), InstallError> {
 /// `<git-common-dir>/hooks` (shared by all worktrees).
 pub fn repo_hooks_dir(git: &Git) -> Result<PathBuf, InstallError> {
     let top = git.text(&["rev-parse", "--show-toplevel"]).ok();
-    if let Some(local) = git.text_opt(&["config", "--local", "--get", "core.hooksPath"])? {
+    if let Some(local) = git.text_opt(&[
+        "config",
+        "--local",
+        "--type=path",
+        "--get",
+        "core.hooksPath",
+    ])? {
         let p = PathBuf::from(&local);
         return Ok(match (p.is_absolute(), top) {
             (true, _) | (false, None) => p,
@@ -354,7 +360,13 @@ fn config_git() -> Git {
 
 /// `core.hooksPath` in a global/system config.
 pub fn scope_hooks_path(scope: Scope) -> Result<Option<String>, GitError> {
-    config_git().text_opt(&["config", scope.config_flag(), "--get", "core.hooksPath"])
+    config_git().text_opt(&[
+        "config",
+        scope.config_flag(),
+        "--type=path",
+        "--get",
+        "core.hooksPath",
+    ])
 }
 
 fn same_dir(a: &str, b: &Path) -> bool {

@@ -126,7 +126,13 @@ pub fn repo_status(repo: &Path, required: &[String]) -> RepoStatus {
     let git = Git::in_dir(repo);
     let mut problems = Vec::new();
     let scoped = git
-        .text_opt(&["config", "--show-scope", "--get", "core.hooksPath"])
+        .text_opt(&[
+            "config",
+            "--show-scope",
+            "--type=path",
+            "--get",
+            "core.hooksPath",
+        ])
         .ok()
         .flatten();
     let (scope, hooks_path) = match scoped.as_deref().and_then(|s| s.split_once('\t')) {

@@ -46,6 +46,25 @@ pub fn is_ai_transcript(path: &str) -> bool {
     false
 }
 
+/// Whether the first line of a JSON Lines file looks like a Claude Code or
+/// Codex CLI session record, for transcripts copied under another name.
+pub fn looks_like_transcript(path: &str, first_line: &[u8]) -> bool {
+    let lower = path.to_ascii_lowercase();
+    if !(lower.ends_with(".jsonl") || lower.ends_with(".ndjson")) {
+        return false;
+    }
+    let has = |needle: &str| memchr_find(first_line, needle.as_bytes());
+    // Claude Code: {"sessionId": …, "type": "user"|"assistant"|"summary", …}
+    (has("\"sessionId\"") && (has("\"message\"") || has("\"type\":\"summary\"")))
+        // Codex CLI rollouts.
+        || has("\"type\":\"session_meta\"")
+        || (has("\"type\":\"response_item\"") && has("\"payload\""))
+}
+
+fn memchr_find(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
