@@ -3,6 +3,7 @@
 //! Exit codes: 0 clean, 1 findings remain, 2 usage or runtime error.
 
 mod engine_setup;
+mod hooks_cmd;
 mod output;
 mod paths;
 mod policy_cmd;
@@ -37,6 +38,12 @@ enum Command {
     /// List and check detection rules.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
+    /// Run a git hook (invoked by the installed hooks).
+    #[command(subcommand)]
+    Hook(hooks_cmd::HookCommand),
+    /// Install, uninstall and inspect the git hooks.
+    #[command(subcommand)]
+    Hooks(hooks_cmd::HooksCommand),
     /// Print the version and the detection engine in use.
     Version(rules_cmd::VersionArgs),
     /// Show, validate and describe the effective policy.
@@ -63,6 +70,8 @@ fn main() -> ExitCode {
         Command::Policy(cmd) => policy_cmd::run(&cmd),
         Command::Update(cmd) => update_cmd::run_update(&cmd, &policy_cmd::effective().policy),
         Command::CrashReports(cmd) => update_cmd::run_crash(&cmd, &policy_cmd::effective().policy),
+        Command::Hook(cmd) => hooks_cmd::hook(cmd),
+        Command::Hooks(cmd) => hooks_cmd::hooks(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -235,11 +235,13 @@ pub struct Hooks {
     pub required: Vec<HookKind>,
     /// Findings at or above this severity block the commit or push.
     pub block_severity: Severity,
-    /// Block committing an AI session transcript that holds a secret.
+    /// Block committing any AI session transcript, even one without a
+    /// secret. One that holds a secret is blocked whatever this says.
     pub block_ai_transcripts: bool,
     /// Block when the scan itself fails (error, timeout).
     pub fail_closed: bool,
-    /// Honour the `MANTRA_SKIP` environment variable to bypass the hooks.
+    /// Honour `MANTRA_BYPASS=<reason>` to let one commit or push through;
+    /// every use is audited.
     pub allow_bypass_env: bool,
 }
 
@@ -248,9 +250,9 @@ impl Default for Hooks {
         Hooks {
             required: Vec::new(),
             block_severity: Severity::Medium,
-            block_ai_transcripts: true,
-            fail_closed: false,
-            allow_bypass_env: true,
+            block_ai_transcripts: false,
+            fail_closed: true,
+            allow_bypass_env: false,
         }
     }
 }
