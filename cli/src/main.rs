@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 clean, 1 findings remain, 2 usage or runtime error.
 
+mod agent_cmd;
 mod engine_setup;
 mod output;
 mod paths;
@@ -37,17 +38,26 @@ enum Command {
     Rules(rules_cmd::RulesCommand),
     /// Print the version and the detection engine in use.
     Version(rules_cmd::VersionArgs),
+    #[command(flatten)]
+    Agent(agent_cmd::AgentCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli.log_level);
+    let _log_guard = match &cli.command {
+        Command::Agent(cmd) => agent_cmd::init_logging(cmd, &cli.log_level),
+        _ => {
+            init_logging(&cli.log_level);
+            None
+        }
+    };
     let result = match cli.command {
         Command::Scan(args) => scan_cmd::scan(args),
         Command::Redact(args) => scan_cmd::redact(args),
         Command::Baseline(cmd) => scan_cmd::baseline(cmd),
         Command::Rules(cmd) => rules_cmd::run(cmd),
         Command::Version(args) => rules_cmd::version(args),
+        Command::Agent(cmd) => agent_cmd::run(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),
