@@ -285,3 +285,77 @@ pub fn write_private(path: &Path, data: &[u8]) -> Result<(), ShareError> {
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::query::{MessageRow, SessionRow};
+    use std::sync::Arc;
+
+    fn scanner() -> mantra_detect::Scanner {
+        let (rules, _) = mantra_detect::RuleSet::builtin();
+        mantra_detect::Scanner::new(
+            Arc::new(rules),
+            mantra_detect::EngineKind::default_available(),
+            Default::default(),
+        )
+        .expect("scanner")
+    }
+
+    fn session() -> SessionRow {
+        SessionRow {
+            rowid: 1,
+            id: "s<1>".into(),
+            assistant: "claude-code".into(),
+            project: Some("/p".into()),
+            title: Some("T & <b>".into()),
+            started_at: None,
+            last_at: None,
+            messages: 1,
+            findings: 0,
+            source: "/x".into(),
+        }
+    }
+
+    fn message(text: &str) -> MessageRow {
+        MessageRow {
+            rowid: 1,
+            id: "m".into(),
+            role: "user".into(),
+            timestamp: "2026-01-01T00:00:00.000Z".into(),
+            timestamp_estimated: false,
+            text: text.into(),
+            findings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_export_that_still_holds_a_secret_is_refused() {
+        let s = scanner();
+        let leaked = message("token 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");
+        for f in [ShareFormat::Markdown, ShareFormat::Json, ShareFormat::Html] {
+            let out = render(&session(), std::slice::from_ref(&leaked), f);
+            let err = verify_clean(&s, out.as_bytes(), f).expect_err("refused");
+            assert!(err.to_string().contains("github-pat"), "{err}");
+            let clean = render(&session(), &[message("token [REDACTED:github-pat]")], f);
+            verify_clean(&s, clean.as_bytes(), f).expect("clean");
+        }
+    }
+
+    #[test]
+    fn html_is_escaped_and_markdown_fences_hold() {
+        let html = render(
+            &session(),
+            &[message("<script>x</script>")],
+            ShareFormat::Html,
+        );
+        assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"));
+        assert!(html.contains("T &amp; &lt;b&gt;"));
+        let md = render(
+            &session(),
+            &[message("```\ncode\n```")],
+            ShareFormat::Markdown,
+        );
+        assert!(md.contains("````text\n```\ncode\n```\n````"), "{md}");
+    }
+}

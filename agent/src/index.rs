@@ -28,7 +28,7 @@ use crate::store::{Store, StoreError};
 /// Sources per transaction, at most.
 const BATCH_SOURCES: usize = 256;
 /// Bytes of source content per transaction, at most (roughly).
-const BATCH_BYTES: u64 = 32 * 1024 * 1024;
+const BATCH_BYTES: u64 = 8 * 1024 * 1024;
 
 /// What an index run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -549,4 +549,57 @@ fn flush(
     report.findings += stats.findings;
     batch.clear();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_replaces_spans_on_char_boundaries() {
+        let t = "key=ghp_abc é end";
+        assert_eq!(
+            redact_spans(t, &[(4, 11, "github-pat")]),
+            "key=[REDACTED:github-pat] é end"
+        );
+        // A span ending inside a multi-byte character is widened.
+        let e = t.find('é').expect("é");
+        assert_eq!(
+            redact_spans(t, &[(e, e + 1, "x")]),
+            "key=ghp_abc [REDACTED:x] end"
+        );
+        // Overlaps merge; out-of-range spans are clamped.
+        assert_eq!(
+            redact_spans("abcdef", &[(1, 3, "a"), (2, 5, "b")]),
+            "a[REDACTED:a]f"
+        );
+        assert_eq!(redact_spans("abc", &[(1, 99, "a")]), "a[REDACTED:a]");
+    }
+
+    #[test]
+    fn body_holds_text_thinking_tools_and_results() {
+        let m = Message {
+            id: "m".into(),
+            role: crate::model::Role::Assistant,
+            timestamp: crate::time::Timestamp(0),
+            timestamp_estimated: false,
+            text: "hello".into(),
+            thinking: Some("hmm".into()),
+            tool_calls: vec![crate::model::ToolCall {
+                id: "t".into(),
+                name: "Bash".into(),
+                input_text: "cat .env".into(),
+            }],
+            tool_results: vec![crate::model::ToolResult {
+                call_id: "t".into(),
+                text: "A=1".into(),
+                is_error: false,
+            }],
+            raw_kind: "assistant".into(),
+        };
+        assert_eq!(
+            message_body(&m),
+            "hello\n\n[thinking]\nhmm\n\n[tool call: Bash]\ncat .env\n\n[tool result]\nA=1"
+        );
+    }
 }

@@ -355,3 +355,64 @@ impl KeyProvider for SystemKeys {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_file_round_trip_is_private_and_never_overwritten() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let keys = FileKeys::new(dir.path().join("sub").join("store.key"));
+        assert!(keys.get().expect("get").is_none());
+        let k = StoreKey::generate().expect("gen");
+        keys.put(&k).expect("put");
+        assert_eq!(keys.get().expect("get"), Some(k.clone()));
+        let other = StoreKey::generate().expect("gen");
+        assert!(
+            keys.put(&other).is_err(),
+            "an existing key is never replaced"
+        );
+        assert_eq!(keys.get().expect("get"), Some(k));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&keys.path)
+                .expect("m")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&keys.path, "not hex").expect("w");
+        assert!(matches!(keys.get(), Err(KeyError::BadKeyFile { .. })));
+        assert!(keys.delete().expect("del"));
+        assert!(!keys.delete().expect("del"));
+    }
+
+    #[test]
+    fn deny_policy_refuses_the_key_file() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let keys = SystemKeys::new(dir.path(), KeyFallback::Deny, KeyStoreChoice::File);
+        let k = StoreKey::generate().expect("gen");
+        let err = keys.put(&k).expect_err("deny");
+        assert!(matches!(err, KeyError::KeychainDenied { .. }), "{err}");
+        assert!(err.to_string().contains("key_fallback = deny"));
+        assert!(!keys.file.path.exists());
+        // An existing key file is not used under deny either.
+        FileKeys::new(&keys.file.path).put(&k).expect("put");
+        assert!(matches!(keys.get(), Err(KeyError::KeychainDenied { .. })));
+        let allowed = SystemKeys::new(dir.path(), KeyFallback::File, KeyStoreChoice::File);
+        assert_eq!(allowed.get().expect("get"), Some(k));
+        assert_eq!(allowed.warnings().len(), 1);
+    }
+
+    #[test]
+    fn key_debug_and_parsing() {
+        let k = StoreKey::from_bytes([7; 32]);
+        assert_eq!(format!("{k:?}"), "StoreKey(…)");
+        assert_eq!(StoreKey::from_hex(&k.to_hex()), Some(k));
+        assert!(StoreKey::from_hex("abcd").is_none());
+        assert_eq!(KeyStoreChoice::parse("FILE"), Some(KeyStoreChoice::File));
+        assert_eq!(KeyStoreChoice::parse("nope"), None);
+    }
+}

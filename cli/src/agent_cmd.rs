@@ -646,3 +646,18 @@ fn wipe(dir: &DataDir, config: &AgentConfig, a: WipeArgs) -> Result<u8> {
     );
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn times_absolute_and_relative() {
+        let now = 10 * 86_400_000;
+        assert_eq!(parse_time("7d", now).expect("7d"), 3 * 86_400_000);
+        assert_eq!(parse_time("12h", now).expect("h"), now - 12 * 3_600_000);
+        assert_eq!(parse_time("1970-01-02", now).expect("date"), 86_400_000);
+        assert!(parse_time("soon", now).is_err());
+        assert!(parse_time("5y", now).is_err());
+    }
+}

@@ -154,7 +154,9 @@ impl Store {
              PRAGMA synchronous = NORMAL;
              PRAGMA secure_delete = ON;
              PRAGMA foreign_keys = ON;
-             PRAGMA temp_store = MEMORY;",
+             PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -32768;
+             PRAGMA wal_autocheckpoint = 8192;",
         )?;
         restrict_permissions(path);
         let mut store = Store {

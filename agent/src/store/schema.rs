@@ -63,6 +63,10 @@ CREATE VIRTUAL TABLE messages_fts USING fts5(
     body, content = 'messages_searchable', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2'
 );
+-- Bulk indexing: buffer 16 MB of postings per segment and merge less
+-- eagerly (both persist in the FTS config table).
+INSERT INTO messages_fts(messages_fts, rank) VALUES ('hashsize', 16777216);
+INSERT INTO messages_fts(messages_fts, rank) VALUES ('automerge', 8);
 CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
     INSERT INTO messages_fts(rowid, body)
     VALUES (new.id, coalesce(new.redacted_text, new.text));
