@@ -158,6 +158,13 @@ fn main() {
     let keys = FileKeys::new(data.key_file());
     let mut store =
         mantra_agent::lifecycle::open_store(&data, &keys, OpenMode::Create).expect("store");
+    if args.iter().any(|a| a == "--no-fts") {
+        // Measurement only: what the store costs without the FTS5 index.
+        store
+            .connection()
+            .execute_batch("DROP TRIGGER messages_ai;")
+            .expect("drop trigger");
+    }
     let (rules, _) = RuleSet::builtin();
     let scanner = Arc::new(
         Scanner::new(

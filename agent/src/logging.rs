@@ -31,8 +31,11 @@ pub fn init(log_dir: &Path, stderr_level: &str) -> std::io::Result<WorkerGuard> 
     restrict_log_files(log_dir);
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let stderr_filter = EnvFilter::try_new(stderr_level).unwrap_or_else(|_| EnvFilter::new("warn"));
-    let file_filter = EnvFilter::try_new(format!("info,{stderr_level}"))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let verbose = matches!(
+        stderr_level.trim().to_ascii_lowercase().as_str(),
+        "debug" | "trace"
+    );
+    let file_filter = EnvFilter::new(if verbose { stderr_level } else { "info" });
     tracing_subscriber::registry()
         .with(
             fmt::layer()

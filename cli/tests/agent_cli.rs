@@ -172,6 +172,11 @@ fn index_list_show_search_with_redaction_and_isolation() {
         .map(|e| e.path())
         .collect();
     assert!(!logs.is_empty());
+    let all_logs: String = logs
+        .iter()
+        .map(|l| std::fs::read_to_string(l).unwrap_or_default())
+        .collect();
+    assert!(all_logs.contains("index run finished"), "{all_logs}");
     for l in logs {
         let body = std::fs::read_to_string(&l).expect("log");
         assert!(!body.contains(SECRET) && !body.contains("walrus"), "{body}");

@@ -65,8 +65,8 @@ CREATE VIRTUAL TABLE messages_fts USING fts5(
 );
 -- Bulk indexing: buffer 16 MB of postings per segment and merge less
 -- eagerly (both persist in the FTS config table).
-INSERT INTO messages_fts(messages_fts, rank) VALUES ('hashsize', 16777216);
-INSERT INTO messages_fts(messages_fts, rank) VALUES ('automerge', 8);
+INSERT INTO messages_fts(messages_fts, rank) VALUES ('hashsize', 67108864);
+INSERT INTO messages_fts(messages_fts, rank) VALUES ('automerge', 16);
 CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
     INSERT INTO messages_fts(rowid, body)
     VALUES (new.id, coalesce(new.redacted_text, new.text));
