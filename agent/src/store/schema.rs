@@ -67,6 +67,9 @@ CREATE VIRTUAL TABLE messages_fts USING fts5(
 -- eagerly (both persist in the FTS config table).
 INSERT INTO messages_fts(messages_fts, rank) VALUES ('hashsize', 67108864);
 INSERT INTO messages_fts(messages_fts, rank) VALUES ('automerge', 16);
+-- Deleting a message removes its terms from the index at once, instead of
+-- leaving them in old segments until a merge (deleted text must not linger).
+INSERT INTO messages_fts(messages_fts, rank) VALUES ('secure-delete', 1);
 CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
     INSERT INTO messages_fts(rowid, body)
     VALUES (new.id, coalesce(new.redacted_text, new.text));
