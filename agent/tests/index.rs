@@ -249,3 +249,49 @@ fn disabled_sources_are_not_indexed() {
     assert_eq!(r.sources_seen, 0);
     assert_eq!(store.counts().expect("c").messages, 0);
 }
+
+#[path = "common/mod.rs"]
+mod common;
+
+#[test]
+fn several_assistants_index_and_rewritten_sources_replace_not_duplicate() {
+    let env = Env::new();
+    common::copy_tree(
+        &common::fixtures().join("claude"),
+        &env.home.join(".claude"),
+    );
+    common::copy_tree(&common::fixtures().join("codex"), &env.home.join(".codex"));
+    common::copy_tree(
+        &common::fixtures().join("gemini"),
+        &env.home.join(".gemini"),
+    );
+    let mut store = env.open();
+    let config = AgentConfig::default();
+    let r = env.index(&mut store, &config);
+    assert_eq!(r.sources_failed, 0, "{:?}", r.errors);
+    let rows = store.list_sessions(&Default::default()).expect("list");
+    let mut assistants: Vec<&str> = rows.iter().map(|r| r.assistant.as_str()).collect();
+    assistants.sort_unstable();
+    assistants.dedup();
+    assert_eq!(assistants, ["claude-code", "codex", "gemini-cli"]);
+    let before = store.counts().expect("c");
+    assert!(before.messages > 0);
+
+    // Unchanged: nothing read, nothing added.
+    let again = env.index(&mut store, &config);
+    assert_eq!((again.bytes, again.messages), (0, 0));
+
+    // A Gemini JSONL is a replayed log (re-parsed whole): rewriting it
+    // replaces its session instead of adding a copy.
+    let gem = mantra_agent::discover(mantra_agent::Assistant::GeminiCli, &env.discovery());
+    let path = &gem[0].path;
+    let body = std::fs::read(path).expect("read");
+    std::fs::write(path, [body.as_slice(), b"\n"].concat()).expect("rewrite");
+    let r = env.index(&mut store, &config);
+    assert_eq!(r.sources_indexed, 1);
+    let after = store.counts().expect("c");
+    assert_eq!(
+        (after.sessions, after.messages, after.findings),
+        (before.sessions, before.messages, before.findings)
+    );
+}
