@@ -447,3 +447,34 @@ fn deleted_data_is_gone_from_every_page_of_the_file() {
     // Not even a fragment in the FTS index (terms are stored lower-cased).
     assert!(!contains(&plain, b"7f3e9b21"));
 }
+
+#[test]
+fn retention_deletes_only_idle_sessions() {
+    let env = Env::new();
+    let mut store = env.open();
+    let day = 86_400_000i64;
+    let now = 100 * day;
+    store
+        .write_batch(&[
+            source(
+                "/x/old.jsonl",
+                vec![session("old", "/p/a", vec![msg("m", 10 * day, "ancient")])],
+            ),
+            source(
+                "/x/new.jsonl",
+                vec![session("new", "/p/b", vec![msg("m", 95 * day, "recent")])],
+            ),
+        ])
+        .expect("write");
+    assert_eq!(store.apply_retention(30, now).expect("retention"), 1);
+    let rows = store
+        .list_sessions(&SessionFilter::default())
+        .expect("list");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].id, "new");
+    assert_eq!(
+        store.projects().expect("p").len(),
+        1,
+        "orphan project removed"
+    );
+}
