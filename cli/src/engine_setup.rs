@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use mantra_detect::{EngineKind, RuleSet, RuleSetBuilder, Severity};
+use mantra_policy::Policy;
 
 /// Options shared by every command that scans.
 #[derive(Debug, Clone, Args)]
@@ -41,23 +42,44 @@ impl RuleArgs {
         }
     }
 
-    /// Loads built-in and extra rules. Rules that fail to load are reported
-    /// on stderr and left out; the rest still run.
-    pub fn rule_set(&self) -> Result<Arc<RuleSet>> {
+    /// Loads built-in rules, then the policy's (disabled ids, custom rules,
+    /// severity floor), then the command line's. Rules that fail to load are
+    /// reported on stderr and left out; the rest still run.
+    pub fn rule_set(&self, policy: &Policy) -> Result<Arc<RuleSet>> {
         let mut builder = RuleSetBuilder::with_builtin();
+        builder.add_values("policy rules.custom", &policy.rules.custom);
+        builder.disable(policy.rules.disabled.iter().cloned());
+        let policy_floor: Severity = policy.rules.min_severity;
+        builder.min_severity(
+            self.min_severity
+                .map_or(policy_floor, |s| s.max(policy_floor)),
+        );
         for path in &self.rule_files {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read rule file {}", path.display()))?;
             builder.add_yaml(&path.display().to_string(), &text);
         }
         builder.disable(self.disabled.iter().cloned());
-        if let Some(sev) = self.min_severity {
-            builder.min_severity(sev);
-        }
         let (rules, errors) = builder.build();
         for e in &errors {
             eprintln!("mantra: warning: rule not loaded: {e}");
         }
         Ok(Arc::new(rules))
     }
+}
+
+/// The scan options policy decides: the organisation's fingerprint key and
+/// the allowlisted secret patterns. A pattern that does not compile was
+/// already reported by policy validation; it is skipped here.
+pub fn apply_policy(options: &mut mantra_detect::ScanOptions, policy: &Policy) {
+    if let Some(key) = policy.fingerprint_key.as_deref().filter(|k| !k.is_empty()) {
+        options.fingerprint_key = key.as_bytes().to_vec();
+    }
+    options.allow_regexes.extend(
+        policy
+            .allowlist
+            .regexes
+            .iter()
+            .filter_map(|r| regex::bytes::Regex::new(r).ok()),
+    );
 }

@@ -4,10 +4,13 @@
 
 mod agent_cmd;
 mod engine_setup;
+mod hooks_cmd;
 mod output;
 mod paths;
+mod policy_cmd;
 mod rules_cmd;
 mod scan_cmd;
+mod update_cmd;
 
 use std::process::ExitCode;
 
@@ -36,13 +39,29 @@ enum Command {
     /// List and check detection rules.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
+    /// Run a git hook (invoked by the installed hooks).
+    #[command(subcommand)]
+    Hook(hooks_cmd::HookCommand),
+    /// Install, uninstall and inspect the git hooks.
+    #[command(subcommand)]
+    Hooks(hooks_cmd::HooksCommand),
     /// Print the version and the detection engine in use.
     Version(rules_cmd::VersionArgs),
+    /// Show, validate and describe the effective policy.
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCmd),
+    /// Check for a new version (when policy allows).
+    #[command(subcommand)]
+    Update(update_cmd::UpdateCmd),
+    /// Local crash reports.
+    #[command(subcommand)]
+    CrashReports(update_cmd::CrashCmd),
     #[command(flatten)]
     Agent(agent_cmd::AgentCommand),
 }
 
 fn main() -> ExitCode {
+    update_cmd::install_crash_hook();
     let cli = Cli::parse();
     let _log_guard = match &cli.command {
         Command::Agent(cmd) => agent_cmd::init_logging(cmd, &cli.log_level),
@@ -57,6 +76,11 @@ fn main() -> ExitCode {
         Command::Baseline(cmd) => scan_cmd::baseline(cmd),
         Command::Rules(cmd) => rules_cmd::run(cmd),
         Command::Version(args) => rules_cmd::version(args),
+        Command::Policy(cmd) => policy_cmd::run(&cmd),
+        Command::Update(cmd) => update_cmd::run_update(&cmd, &policy_cmd::effective().policy),
+        Command::CrashReports(cmd) => update_cmd::run_crash(&cmd, &policy_cmd::effective().policy),
+        Command::Hook(cmd) => hooks_cmd::hook(cmd),
+        Command::Hooks(cmd) => hooks_cmd::hooks(cmd),
         Command::Agent(cmd) => agent_cmd::run(cmd),
     };
     match result {

@@ -40,7 +40,7 @@ pub struct VersionArgs {
 pub fn run(cmd: RulesCommand) -> Result<u8> {
     match cmd {
         RulesCommand::List { rules, json } => {
-            let set = rules.rule_set()?;
+            let set = rules.rule_set(&crate::policy_cmd::effective().policy)?;
             if json {
                 let list: Vec<_> = set
                     .rules()

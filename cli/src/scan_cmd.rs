@@ -198,12 +198,18 @@ fn run_scan(scanner: &Scanner, input: &ScanInput) -> Result<ScanResult> {
     Ok(result)
 }
 
-fn build_scanner(input: &ScanInput, mut options: ScanOptions) -> Result<Scanner> {
-    let rules = input.rules.rule_set()?;
+/// Builds the scanner from the effective policy and the command line. The
+/// organisation's fingerprint key from policy wins over `--fingerprint-key`,
+/// so that fingerprints match the organisation's baselines.
+fn build_scanner(input: &mut ScanInput, mut options: ScanOptions) -> Result<Scanner> {
+    let policy = crate::policy_cmd::effective().policy;
+    let rules = input.rules.rule_set(&policy)?;
     let base = input.scan_options();
     options.json_views = base.json_views;
     options.fingerprint_key = base.fingerprint_key;
     options.engine_cache_dir = crate::paths::cache_dir();
+    crate::engine_setup::apply_policy(&mut options, &policy);
+    input.exclude.extend(policy.allowlist.paths.iter().cloned());
     Ok(Scanner::new(rules, input.rules.engine()?, options)?)
 }
 
@@ -221,8 +227,9 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
             Baseline::parse(&text).with_context(|| format!("baseline {}", path.display()))?;
         options.baseline = baseline.fingerprints();
     }
-    let scanner = build_scanner(&args.input, options)?;
-    let result = run_scan(&scanner, &args.input)?;
+    let mut input = args.input;
+    let scanner = build_scanner(&mut input, options)?;
+    let result = run_scan(&scanner, &input)?;
     let report = match args.format {
         Format::Human => output::human(&result.findings, args.show_secrets),
         Format::Json => mantra_detect::report::to_json(&result.findings),
@@ -273,7 +280,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 pub fn redact(args: RedactArgs) -> Result<u8> {
-    let input = ScanInput {
+    let mut input = ScanInput {
         paths: vec![args.path.clone()],
         respect_gitignore: false,
         follow: false,
@@ -283,7 +290,7 @@ pub fn redact(args: RedactArgs) -> Result<u8> {
         fingerprint_key: None,
         rules: args.rules.clone(),
     };
-    let scanner = build_scanner(&input, ScanOptions::default())?;
+    let scanner = build_scanner(&mut input, ScanOptions::default())?;
     let mut state = scanner.state()?;
     let (content, display) = if args.path.as_os_str() == "-" {
         let mut buf = Vec::new();
@@ -305,8 +312,8 @@ pub fn redact(args: RedactArgs) -> Result<u8> {
 
 pub fn baseline(cmd: BaselineCommand) -> Result<u8> {
     match cmd {
-        BaselineCommand::Create { input, out } => {
-            let scanner = build_scanner(&input, ScanOptions::default())?;
+        BaselineCommand::Create { mut input, out } => {
+            let scanner = build_scanner(&mut input, ScanOptions::default())?;
             let result = run_scan(&scanner, &input)?;
             if result.errors > 0 {
                 bail!(

@@ -100,7 +100,15 @@ pub(crate) fn confirm(
                 pos = m.end();
                 let span = caps.get_group(compiled.secret_group).unwrap_or(m.span());
                 if span.start < span.end
-                    && accept(rule, &hay[span.start..span.end], hay, span.start, span.end)
+                    && accept(
+                        rules,
+                        rule,
+                        compiled,
+                        &hay[span.start..span.end],
+                        hay,
+                        span.start,
+                        span.end,
+                    )
                 {
                     out.push(ViewMatch {
                         rule: rule_no,
@@ -122,14 +130,24 @@ pub(crate) fn confirm(
 }
 
 /// The checks a secret must pass after its pattern matched.
-pub(crate) fn accept(
+fn accept(
+    rules: &RuleSet,
     rule: &crate::ruleset::Rule,
+    compiled: &crate::ruleset::Compiled,
     secret: &[u8],
     hay: &[u8],
     start: usize,
     end: usize,
 ) -> bool {
     if filter::is_placeholder(secret) {
+        return false;
+    }
+    if compiled.ignore_values.iter().any(|re| re.is_match(secret)) {
+        return false;
+    }
+    // A value shaped like a checksummed token whose own rule rejected it is
+    // a look-alike (a typo, a truncated copy), not a generic secret.
+    if rule.def.generic && rules.has_validated_prefix(secret) {
         return false;
     }
     if let Some(min) = rule.def.min_entropy {

@@ -63,7 +63,7 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     {
         return true;
     }
-    has_run(&lower, b"xxxx") || has_run(&lower, b"****") || has_run(&lower, b"....")
+    has_run(&lower, b"xxxx") || has_run(&lower, b"***") || has_run(&lower, b"...")
 }
 
 fn has_run(haystack: &[u8], run: &[u8]) -> bool {
@@ -152,6 +152,8 @@ mod tests {
             "aaaaaaaaaaaa",
             "{{ secret }}",
             "sk-…abcd",
+            "sk-...abcd",
+            "ghp_***abcd",
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }

@@ -6,58 +6,9 @@
 //! optional entropy floor and checksum validator, and the examples that prove
 //! the rule does what its name says.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
-/// How bad a leak of this kind of secret is. Ordered: `Info < … < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::Info,
-        Severity::Low,
-        Severity::Medium,
-        Severity::High,
-        Severity::Critical,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Severity::ALL
-            .into_iter()
-            .find(|sev| sev.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                format!("unknown severity {s:?} (expected info, low, medium, high or critical)")
-            })
-    }
-}
+pub use mantra_policy::Severity;
 
 /// A checksum that a candidate secret must pass, for token formats that carry
 /// one. A candidate failing it is not a secret of that kind (a typo, a
@@ -96,6 +47,10 @@ pub struct RuleDef {
     /// key") yield to a specific rule that finds the same secret.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub generic: bool,
+    /// Regexes over the secret: a candidate matching any is not a secret of
+    /// this kind (an identifier, a file path, a reference).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore_values: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<String>,
     /// Texts in which this rule, and only this rule, must find a secret.

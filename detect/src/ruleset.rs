@@ -38,6 +38,8 @@ pub(crate) struct Compiled {
     pub max_len: usize,
     /// Capture group holding the secret: 1 when the pattern has one, else 0.
     pub secret_group: usize,
+    /// The rule's `ignore_values`, compiled.
+    pub ignore_values: Vec<regex::bytes::Regex>,
 }
 
 /// A validated rule, ready to match.
@@ -100,10 +102,22 @@ fn compile(def: &RuleDef) -> Result<Compiled, String> {
             .group_len(regex_automata::PatternID::ZERO)
             > 1,
     );
+    let ignore_values = def
+        .ignore_values
+        .iter()
+        .map(|p| {
+            regex::bytes::RegexBuilder::new(p)
+                .unicode(false)
+                .size_limit(NFA_SIZE_LIMIT)
+                .build()
+                .map_err(|e| format!("ignore_values pattern {p:?} does not compile: {e}"))
+        })
+        .collect::<Result<_, _>>()?;
     Ok(Compiled {
         regex,
         max_len,
         secret_group,
+        ignore_values,
     })
 }
 
@@ -143,6 +157,10 @@ fn validate(def: &RuleDef) -> Result<Compiled, String> {
 #[derive(Debug, Default)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    /// Keywords of checksum-validated rules: a value starting with one is a
+    /// token of that kind, and when its checksum fails it is a look-alike,
+    /// not a secret a generic rule should report.
+    validated_prefixes: Vec<Vec<u8>>,
 }
 
 impl RuleSet {
@@ -162,6 +180,13 @@ impl RuleSet {
 
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+
+    /// Whether `secret` starts like a checksummed token of a specific rule.
+    pub(crate) fn has_validated_prefix(&self, secret: &[u8]) -> bool {
+        self.validated_prefixes
+            .iter()
+            .any(|p| secret.starts_with(p))
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
@@ -272,12 +297,23 @@ impl RuleSetBuilder {
 
     pub fn build(self) -> (RuleSet, Vec<RuleLoadError>) {
         let min = self.min_severity.unwrap_or(Severity::Info);
-        let rules = self
+        let rules: Vec<Rule> = self
             .rules
             .into_iter()
             .filter(|r| r.def.severity >= min && !self.disabled.contains(&r.def.id))
             .collect();
-        (RuleSet { rules }, self.errors)
+        let validated_prefixes = rules
+            .iter()
+            .filter(|r| r.def.validator.is_some() && !r.def.generic)
+            .flat_map(|r| r.def.keywords.iter().map(|k| k.as_bytes().to_vec()))
+            .collect();
+        (
+            RuleSet {
+                rules,
+                validated_prefixes,
+            },
+            self.errors,
+        )
     }
 }
 
@@ -306,6 +342,7 @@ mod tests {
             min_entropy: None,
             validator: None,
             generic: false,
+            ignore_values: vec![],
             references: vec![],
             examples: vec!["tok_abc".into()],
             negative_examples: vec![],

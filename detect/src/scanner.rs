@@ -370,12 +370,13 @@ impl Scanner {
 
         carry.recent.clear();
         let next_abs = chunk_offset + next_start as u64;
+        let mut cursor = LineCursor::new(carry);
         for c in candidates {
             let abs_end = chunk_offset + c.end as u64;
             if abs_end > next_abs {
                 carry.recent.push((chunk_offset + c.start as u64, abs_end));
             }
-            if let Some(f) = self.finding(chunk, chunk_offset, carry, path, c) {
+            if let Some(f) = self.finding(chunk, chunk_offset, &mut cursor, path, c) {
                 findings.push(f);
             }
         }
@@ -443,7 +444,7 @@ impl Scanner {
         &self,
         chunk: &[u8],
         chunk_offset: u64,
-        carry: &Carry,
+        cursor: &mut LineCursor,
         path: &str,
         c: Candidate,
     ) -> Option<Finding> {
@@ -463,9 +464,9 @@ impl Scanner {
             return None;
         }
         let rule = &self.rules.rules()[c.rule as usize].def;
-        let (line, column) = location(chunk, carry, c.start);
-        let last = char_start(chunk, c.end - 1);
-        let (end_line, end_column) = location(chunk, carry, last);
+        let (line, column) = cursor.location(chunk, c.start);
+        let last = char_start(chunk, c.end - 1).max(c.start);
+        let (end_line, end_column) = cursor.location(chunk, last);
         let secret = String::from_utf8_lossy(&c.secret);
         Some(Finding {
             rule_id: rule.id.clone(),
@@ -521,15 +522,40 @@ fn advance_lines(carry: &mut Carry, passed: &[u8]) {
     }
 }
 
-/// 1-based line and character column of `pos` in the chunk.
-fn location(chunk: &[u8], carry: &Carry, pos: usize) -> (u64, u64) {
-    let before = &chunk[..pos];
-    let line = carry.line + memchr::memchr_iter(b'\n', before).count() as u64;
-    let column = match memchr::memrchr(b'\n', before) {
-        Some(nl) => count_chars(&before[nl + 1..]) + 1,
-        None => carry.column_chars + count_chars(before) + 1,
-    };
-    (line, column)
+/// Turns chunk offsets into lines and columns, moving forward only: findings
+/// come sorted and do not overlap, so each byte of the chunk is counted once
+/// however many findings it holds.
+struct LineCursor {
+    pos: usize,
+    /// Line number at `pos`.
+    line: u64,
+    /// Characters between the start of the line and `pos`.
+    column_chars: u64,
+}
+
+impl LineCursor {
+    fn new(carry: &Carry) -> Self {
+        Self {
+            pos: 0,
+            line: carry.line,
+            column_chars: carry.column_chars,
+        }
+    }
+
+    /// 1-based line and character column of `pos`, which must not be before
+    /// the previous position asked about.
+    fn location(&mut self, chunk: &[u8], pos: usize) -> (u64, u64) {
+        if pos > self.pos {
+            let passed = &chunk[self.pos..pos];
+            self.line += memchr::memchr_iter(b'\n', passed).count() as u64;
+            match memchr::memrchr(b'\n', passed) {
+                Some(nl) => self.column_chars = count_chars(&passed[nl + 1..]),
+                None => self.column_chars += count_chars(passed),
+            }
+            self.pos = pos;
+        }
+        (self.line, self.column_chars + 1)
+    }
 }
 
 /// Start of the UTF-8 character containing `pos`.

@@ -1,0 +1,396 @@
+//! `mantra hook pre-commit` through hooks installed at repository scope, on
+//! real repositories: what exactly is scanned, what blocks, and the
+//! messages.
+
+mod hooks_common;
+
+use hooks_common::*;
+
+/// A repository with Mantra installed at repo scope over an existing
+/// pre-commit hook (which must still run).
+fn setup(w: &World) -> (std::path::PathBuf, std::path::PathBuf) {
+    let repo = w.repo("r", false);
+    let marker = w.existing_hook(&repo, "pre-commit");
+    w.mantra_ok(&repo, &["hooks", "install", "--scope", "repo"]);
+    (repo, marker)
+}
+
+#[test]
+fn first_commit_with_and_without_secret() {
+    let w = World::new();
+    let (repo, marker) = setup(&w);
+    let token = github_token();
+    w.add(
+        &repo,
+        "config.py",
+        format!("a = 1\nb = 2\ntoken = \"{token}\"\n").as_bytes(),
+    );
+    let err = assert_blocked(&w.commit(&repo, "first"));
+    assert!(err.contains("config.py:3:"), "{err}");
+    assert!(err.contains("github-pat"), "{err}");
+    assert!(err.contains("mantra:allow"), "how to suppress: {err}");
+    assert_no_secret(&err, &token);
+    assert!(!marker.exists(), "chained hook must not run after a block");
+
+    w.add(&repo, "config.py", b"a = 1\ntoken = os.environ['TOKEN']\n");
+    assert_ok(&w.commit(&repo, "first"));
+    assert!(marker.exists(), "the repository's own hook still runs");
+}
+
+#[test]
+fn partial_staging_scans_the_index_not_the_worktree() {
+    let w = World::new();
+    let (repo, _) = setup(&w);
+    w.add(&repo, "a.txt", b"base\n");
+    assert_ok(&w.commit(&repo, "base"));
+    let token = github_token();
+    // Clean version staged, secret only in the working tree: allowed.
+    w.add(&repo, "a.txt", b"base\nclean line\n");
+    std::fs::write(repo.join("a.txt"), format!("base\nclean line\n{token}\n")).expect("write");
+    assert_ok(&w.commit(&repo, "clean"));
+    // Secret staged, removed from the working tree afterwards: blocked.
+    w.add(
+        &repo,
+        "a.txt",
+        format!("base\nclean line\nkey {token}\n").as_bytes(),
+    );
+    std::fs::write(repo.join("a.txt"), "base\nclean line\n").expect("write");
+    let err = assert_blocked(&w.commit(&repo, "secret"));
+    assert!(err.contains("a.txt:3:"), "{err}");
+}
+
+#[test]
+fn renames_binary_deletions_and_line_numbers() {
+    let w = World::new();
+    let (repo, _) = setup(&w);
+    let token = github_token();
+    let mut body = String::new();
+    for i in 1..=20 {
+        body.push_str(&format!("line {i}\n"));
+    }
+    w.add(&repo, "old.txt", format!("{body}{token}\n").as_bytes());
+    w.add(&repo, "gone.txt", format!("{token}\n").as_bytes());
+    w.commit_no_verify(&repo, "history with a secret");
+
+    // A pure rename adds no line: allowed.
+    w.git(&repo, &["mv", "old.txt", "new.txt"]);
+    assert_ok(&w.commit(&repo, "rename"));
+    // Deleting a file holding a secret: allowed.
+    w.git(&repo, &["rm", "-q", "gone.txt"]);
+    assert_ok(&w.commit(&repo, "delete"));
+    // Binary content (NUL bytes) is skipped.
+    let mut bin = vec![0u8, 1, 2, 3];
+    bin.extend_from_slice(token.as_bytes());
+    w.add(&repo, "blob.bin", &bin);
+    assert_ok(&w.commit(&repo, "binary"));
+
+    // Rename plus an added secret: reported at its line in the new file.
+    w.git(&repo, &["mv", "new.txt", "renamed.txt"]);
+    let other = github_token();
+    let mut content = std::fs::read_to_string(repo.join("renamed.txt")).expect("read");
+    content = content.replacen("line 5\n", &format!("line 5\nsecret = {other}\n"), 1);
+    w.add(&repo, "renamed.txt", content.as_bytes());
+    let err = assert_blocked(&w.commit(&repo, "rename and edit"));
+    assert!(err.contains("renamed.txt:6:"), "{err}");
+    assert!(
+        !err.contains("renamed.txt:22"),
+        "old secret was not added: {err}"
+    );
+}
+
+#[test]
+fn merges_are_checked() {
+    let w = World::new();
+    let (repo, _) = setup(&w);
+    w.add(&repo, "f.txt", b"one\n");
+    assert_ok(&w.commit(&repo, "base"));
+    w.git(&repo, &["checkout", "-q", "-b", "feature"]);
+    let token = github_token();
+    w.add(&repo, "feature.txt", format!("{token}\n").as_bytes());
+    w.commit_no_verify(&repo, "feature with secret");
+    w.git(&repo, &["checkout", "-q", "main"]);
+    w.add(&repo, "main.txt", b"main\n");
+    assert_ok(&w.commit(&repo, "main work"));
+    // A merge without conflicts runs pre-merge-commit.
+    let out = w.git_output(&repo, &["merge", "-q", "--no-edit", "feature"], None);
+    let err = assert_blocked(&out);
+    assert!(err.contains("feature.txt:1:"), "{err}");
+    w.git(&repo, &["merge", "--abort"]);
+
+    // A conflicted merge resolved with a secret: `git commit` runs pre-commit.
+    w.git(&repo, &["checkout", "-q", "-b", "side", "main"]);
+    w.add(&repo, "f.txt", b"side\n");
+    assert_ok(&w.commit(&repo, "side"));
+    w.git(&repo, &["checkout", "-q", "main"]);
+    w.add(&repo, "f.txt", b"main\n");
+    assert_ok(&w.commit(&repo, "main edit"));
+    let out = w.git_output(&repo, &["merge", "-q", "side"], None);
+    assert!(!out.status.success(), "expected a conflict");
+    let other = github_token();
+    w.add(&repo, "f.txt", format!("resolved {other}\n").as_bytes());
+    let err = assert_blocked(&w.commit(&repo, "merge"));
+    assert!(err.contains("f.txt:1:"), "{err}");
+    w.add(&repo, "f.txt", b"resolved\n");
+    assert_ok(&w.commit(&repo, "merge"));
+}
+
+#[test]
+fn weird_file_names() {
+    let w = World::new();
+    let (repo, _) = setup(&w);
+    for name in [
+        "with space.txt",
+        "new\nline.txt",
+        "caf\u{e9}/\u{1f511} key.txt",
+        "tab\there",
+    ] {
+        let token = github_token();
+        w.add(&repo, name, format!("x\n{token}\n").as_bytes());
+        let err = assert_blocked(&w.commit(&repo, "weird"));
+        assert!(err.contains(&format!("{name}:2:")), "{name:?}: {err}");
+        assert_no_secret(&err, &token);
+        w.git(&repo, &["rm", "-q", "--cached", "--", name]);
+    }
+}
+
+/// Needs the test-only hook settings seam.
+#[cfg(feature = "test-roots")]
+#[test]
+fn suppression_inline_and_baseline() {
+    let w = World::new();
+    let (repo, _) = setup(&w);
+    let token = github_token();
+    w.add(
+        &repo,
+        "a.py",
+        format!("t = \"{token}\"  # mantra:allow\n").as_bytes(),
+    );
+    assert_ok(&w.commit(&repo, "inline allow"));
+
+    let other = github_token();
+    std::fs::write(repo.join("b.py"), format!("t = \"{other}\"\n")).expect("write");
+    let out = w.mantra_ok(
+        &repo,
+        &["baseline", "create", "b.py", "-o", ".mantra-baseline.json"],
+    );
+    let _ = out;
+    w.git(&repo, &["add", "b.py", ".mantra-baseline.json"]);
+    assert_ok(&w.commit(&repo, "baselined"));
+
+    // Repository suppressions are ignored when policy says so.
+    let mut w = w;
+    w.set_hooks_config(r#"{"honour_repo_config": false}"#);
+    let third = github_token();
+    w.add(
+        &repo,
+        "c.py",
+        format!("t = \"{third}\"  # mantra:allow\n").as_bytes(),
+    );
+    assert_blocked(&w.commit(&repo, "inline ignored"));
+}
+
+/// Needs the test-only hook settings seam.
+#[cfg(feature = "test-roots")]
+#[test]
+fn block_severity_threshold() {
+    let mut w = World::new();
+    let (repo, _) = setup(&w);
+    w.set_hooks_config(r#"{"block_severity": "critical"}"#);
+    // An AWS access key id is `high`: a warning only under `critical`.
+    let key = aws_key_id();
+    w.add(
+        &repo,
+        "aws.txt",
+        format!("aws_access_key_id = {key}\n").as_bytes(),
+    );
+    let err = assert_ok(&w.commit(&repo, "aws"));
+    assert!(err.contains("aws-access-key-id"), "warned: {err}");
+    assert!(err.contains("allowed"), "{err}");
+    // A GitHub token is critical: blocked.
+    w.add(&repo, "gh.txt", format!("{}\n", github_token()).as_bytes());
+    assert_blocked(&w.commit(&repo, "gh"));
+}
+
+/// Needs the test-only hook settings seam.
+#[cfg(feature = "test-roots")]
+#[test]
+fn exposed_secrets_name_the_session_and_always_block() {
+    let mut w = World::new();
+    let (repo, _) = setup(&w);
+    let token = github_token();
+    let password = bare_password();
+    w.expose(&[(&token, "github-pat"), (&password, "generic-secret")]);
+    // Even under a threshold that would let it through, and with an inline
+    // allow marker.
+    w.set_hooks_config(r#"{"block_severity": "critical"}"#);
+    w.add(
+        &repo,
+        "a.py",
+        format!("t = \"{token}\"  # mantra:allow\n").as_bytes(),
+    );
+    let err = assert_blocked(&w.commit(&repo, "exposed token"));
+    assert!(err.contains("session-0-4f2a"), "{err}");
+    assert!(err.contains("claude-code"), "{err}");
+    assert!(err.contains("2026-11-20T09:15:00Z"), "{err}");
+    assert_no_secret(&err, &token);
+    w.git(&repo, &["rm", "-q", "--cached", "a.py"]);
+
+    // A password no rule matches, committed bare.
+    w.add(
+        &repo,
+        "notes.txt",
+        format!("remember:\n{password}\n").as_bytes(),
+    );
+    let err = assert_blocked(&w.commit(&repo, "bare password"));
+    assert!(err.contains("notes.txt:2:1"), "{err}");
+    assert!(err.contains("session-1-4f2a"), "{err}");
+    assert_no_secret(&err, &password);
+}
+
+/// Needs the test-only hook settings seam.
+#[cfg(feature = "test-roots")]
+#[test]
+fn ai_transcripts() {
+    let mut w = World::new();
+    let (repo, _) = setup(&w);
+    let key = aws_key_id();
+    let line = format!("{{\"type\":\"user\",\"message\":{{\"content\":\"my key is {key}\"}}}}\n");
+    w.add(
+        &repo,
+        ".claude/projects/-home-dev/abc.jsonl",
+        line.as_bytes(),
+    );
+    let err = assert_blocked(&w.commit(&repo, "transcript"));
+    assert!(err.contains("transcript"), "{err}");
+    assert!(err.contains("abc.jsonl:1:"), "{err}");
+    w.git(&repo, &["rm", "-q", "-r", "--cached", ".claude"]);
+
+    // A clean transcript is allowed by default, blocked under `always`.
+    w.add(&repo, ".aider.chat.history.md", b"# aider chat\nhello\n");
+    assert_ok(&w.commit(&repo, "clean transcript"));
+    w.set_hooks_config(r#"{"block_ai_transcripts": "always"}"#);
+    w.add(&repo, ".specstory/history/2026-11-20_chat.md", b"hello\n");
+    let err = assert_blocked(&w.commit(&repo, "transcript always"));
+    assert!(
+        err.contains(".specstory/history/2026-11-20_chat.md"),
+        "{err}"
+    );
+    assert!(err.contains("policy forbids"), "{err}");
+}
+
+/// Needs the test-only hook settings seam.
+#[cfg(feature = "test-roots")]
+#[test]
+fn bypass_is_policy_controlled_and_audited() {
+    let mut w = World::new();
+    let (repo, _) = setup(&w);
+    let token = github_token();
+    w.add(&repo, "a.txt", format!("{token}\n").as_bytes());
+    w.extra_env
+        .push(("MANTRA_BYPASS".into(), "prod incident 42".into()));
+    let err = assert_blocked(&w.commit(&repo, "bypass refused"));
+    assert!(err.contains("does not allow"), "{err}");
+    let audit = w.mantra_home.join("logs/hooks-audit.jsonl");
+    assert!(!audit.exists());
+
+    w.set_hooks_config(r#"{"allow_bypass_env": true}"#);
+    let err = assert_ok(&w.commit(&repo, "bypass"));
+    assert!(err.contains("logged"), "{err}");
+    let log = std::fs::read_to_string(&audit).expect("audit log");
+    assert_no_secret(&log, &token);
+    let record: serde_json::Value =
+        serde_json::from_str(log.lines().next().expect("a line")).expect("json");
+    assert_eq!(record["event"], "bypass");
+    assert_eq!(record["hook"], "pre-commit");
+    assert_eq!(record["reason"], "prod incident 42");
+    assert_eq!(record["would_block"], true);
+    assert!(record["repo"].as_str().is_some_and(|r| r.ends_with("/r")));
+    assert_eq!(record["secrets"][0]["rule_id"], "github-pat");
+    assert_eq!(
+        record["secrets"][0]["fingerprint"].as_str().map(str::len),
+        Some(64)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&audit)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+/// Needs the test-only hook settings seam.
+#[cfg(feature = "test-roots")]
+#[test]
+fn scanner_errors_follow_fail_closed() {
+    let mut w = World::new();
+    let (repo, _) = setup(&w);
+    w.add(&repo, "a.txt", b"harmless\n");
+    // An invalid allow regex stops the scanner from starting.
+    w.set_hooks_config(r#"{"allow_regexes": ["("]}"#);
+    let err = assert_blocked(&w.commit(&repo, "fail closed"));
+    assert!(err.contains("could not run"), "{err}");
+    w.set_hooks_config(r#"{"allow_regexes": ["("], "fail_closed": false}"#);
+    let err = assert_ok(&w.commit(&repo, "fail open"));
+    assert!(err.contains("fail-open"), "{err}");
+}
+
+#[test]
+fn transcript_copied_under_another_name_is_recognised() {
+    let w = World::new();
+    let (repo, _) = setup(&w);
+    let key = aws_key_id();
+    let line = format!(
+        "{{\"parentUuid\":null,\"sessionId\":\"0b1c\",\"type\":\"user\",\"message\":{{\"role\":\"user\",\"content\":\"use {key}\"}}}}\n"
+    );
+    w.add(&repo, "debug/session-export.jsonl", line.as_bytes());
+    let err = assert_blocked(&w.commit(&repo, "copied transcript"));
+    assert!(err.contains("transcript"), "{err}");
+    assert_no_secret(&err, &key);
+}
+
+#[test]
+fn exposure_list_under_another_key_is_noted_not_matched() {
+    let w = World::new();
+    let (repo, _) = setup(&w);
+    let password = bare_password();
+    w.expose(&[(&password, "generic-secret")]);
+    let mut w = w;
+    w.extra_env
+        .push(("MANTRA_FINGERPRINT_KEY".into(), "org-key-2026".into()));
+    w.add(&repo, "p.txt", format!("{password}\n").as_bytes());
+    let err = assert_ok(&w.commit(&repo, "other key"));
+    assert!(err.contains("another fingerprint key"), "{err}");
+}
+
+/// The hooks obey the organisation's policy file: block severity and the
+/// bypass switch come from `/etc/mantra/policy.yaml` (re-rooted).
+#[cfg(feature = "test-roots")]
+#[test]
+fn hooks_follow_the_effective_policy_file() {
+    let mut w = World::new();
+    let (repo, _) = setup(&w);
+    let root = tempfile::tempdir().expect("root");
+    let policy = root.path().join("etc/mantra/policy.yaml");
+    std::fs::create_dir_all(policy.parent().expect("dir")).expect("mkdir");
+    w.extra_env
+        .push(("MANTRA_TEST_ROOT".into(), root.path().display().to_string()));
+    // An AWS access key id is a high-severity finding: blocked by default.
+    w.add(&repo, "a.txt", format!("{}\n", aws_key_id()).as_bytes());
+    assert_blocked(&w.commit(&repo, "default policy"));
+    // Policy raises the bar to critical: the commit goes through, warned.
+    std::fs::write(&policy, "hooks:\n  block_severity: critical\n").expect("policy");
+    assert_ok(&w.commit(&repo, "critical only"));
+    // Bypass is refused by default and allowed (and audited) when policy says so.
+    w.add(&repo, "b.txt", format!("{}\n", github_token()).as_bytes());
+    w.extra_env
+        .push(("MANTRA_BYPASS".into(), "incident 7".into()));
+    std::fs::write(&policy, "hooks:\n  block_severity: medium\n").expect("policy");
+    let err = assert_blocked(&w.commit(&repo, "bypass refused"));
+    assert!(err.contains("does not allow"), "{err}");
+    std::fs::write(&policy, "hooks:\n  allow_bypass_env: true\n").expect("policy");
+    assert_ok(&w.commit(&repo, "bypass allowed"));
+    assert!(w.mantra_home.join("logs/hooks-audit.jsonl").exists());
+}

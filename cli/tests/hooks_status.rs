@@ -1,0 +1,114 @@
+//! `mantra hooks status`: repositories where the organisation's hooks would
+//! not run.
+
+mod hooks_common;
+
+use hooks_common::*;
+
+/// Which hooks are required is the organisation's call: the policy file
+/// (re-rooted, test builds) requires both.
+#[cfg(feature = "test-roots")]
+#[test]
+fn finds_hidden_missing_and_not_executable_hooks() {
+    let mut w = World::new();
+    let policy_root = tempfile::tempdir().expect("root");
+    let policy = policy_root.path().join("etc/mantra/policy.yaml");
+    std::fs::create_dir_all(policy.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&policy, "hooks:\n  required: [pre-commit, pre-push]\n").expect("policy");
+    w.extra_env.push((
+        "MANTRA_TEST_ROOT".into(),
+        policy_root.path().display().to_string(),
+    ));
+    let roots = w.path().join("src");
+    std::fs::create_dir_all(&roots).expect("roots");
+    let repo_at = |name: &str| {
+        let p = roots.join(name);
+        w.git(&roots, &["init", "-q", name]);
+        p
+    };
+    let good = repo_at("good");
+    w.mantra_ok(&good, &["hooks", "install", "--scope", "repo"]);
+    let husky = repo_at("husky");
+    std::fs::create_dir_all(husky.join(".husky")).expect("husky");
+    w.git(&husky, &["config", "core.hooksPath", ".husky"]);
+    let bare = repo_at("nested/plain");
+    let noexec = repo_at("noexec");
+    w.mantra_ok(&noexec, &["hooks", "install", "--scope", "repo"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            noexec.join(".git/hooks/pre-push"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .expect("chmod");
+    }
+
+    let out = w.mantra(
+        w.path(),
+        &[
+            "hooks",
+            "status",
+            "--json",
+            "--roots",
+            roots.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(status["ok"], false);
+    let repos = status["repos"].as_array().expect("repos");
+    assert_eq!(repos.len(), 4, "{status:#}");
+    let find = |p: &std::path::Path| {
+        repos
+            .iter()
+            .find(|r| r["path"] == p.to_str().expect("utf8"))
+            .unwrap_or_else(|| panic!("{p:?} not found in {status:#}"))
+    };
+    assert_eq!(find(&good)["problems"].as_array().map(Vec::len), Some(0));
+    let h = find(&husky);
+    assert_eq!(h["hooks_path"], ".husky");
+    assert_eq!(h["hooks_path_scope"], "local");
+    assert_eq!(h["manager"], "husky");
+    assert!(
+        h["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.contains("hidden")),
+        "{h:#}"
+    );
+    let p = find(&bare);
+    assert!(
+        p["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.contains("missing")),
+        "{p:#}"
+    );
+    let n = find(&noexec);
+    assert_eq!(n["hooks"][1]["state"], "not-executable", "{n:#}");
+
+    // Only the good repository: ok, exit 0; the global install reported.
+    let shims = w.path().join("shims");
+    w.mantra_ok(
+        w.path(),
+        &[
+            "hooks",
+            "install",
+            "--scope",
+            "global",
+            "--dir",
+            shims.to_str().expect("utf8"),
+        ],
+    );
+    let out = w.mantra_ok(
+        w.path(),
+        &["hooks", "status", "--roots", good.to_str().expect("utf8")],
+    );
+    assert!(out.contains("hooks: ok"), "{out}");
+    // Under the global install, the husky repository is still hidden.
+    let out = w.mantra(
+        w.path(),
+        &["hooks", "status", "--roots", husky.to_str().expect("utf8")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("hidden"));
+}

@@ -1,0 +1,405 @@
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+//! `mantra scan`, `redact`, `baseline` and `rules` driven through the real
+//! binary, on the bundled samples and on files made here.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+struct Env {
+    home: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Env {
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mantra"));
+        c.env("MANTRA_HOME", self.home.path().join("data"))
+            .env_remove("MANTRA_FINGERPRINT_KEY")
+            .env_remove("MANTRA_LOG");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.home.path().join(name)
+    }
+}
+
+fn samples() -> String {
+    repo().join("samples").display().to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json_findings(env: &Env, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["scan", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = env.run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
+}
+
+/// The secrets in the samples, in clear, as only `--show-secrets` gives them.
+fn sample_secrets(env: &Env) -> Vec<String> {
+    json_findings(env, &["--show-secrets", &samples()])
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn scanning_the_samples_reports_findings_with_exit_code_1() {
+    let env = Env::new();
+    let findings = json_findings(&env, &[&samples()]);
+    assert_eq!(findings.len(), 8);
+    for f in &findings {
+        for field in [
+            "rule_id",
+            "severity",
+            "path",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "redacted",
+            "fingerprint",
+        ] {
+            assert!(!f[field].is_null(), "{field} missing in {f}");
+        }
+        assert!(f.get("secret").is_none());
+    }
+    assert!(!findings
+        .iter()
+        .any(|f| f["path"].as_str().unwrap().contains("config.example.env")));
+}
+
+#[test]
+fn no_output_format_ever_shows_a_secret_unless_asked() {
+    let env = Env::new();
+    let secrets = sample_secrets(&env);
+    assert_eq!(secrets.len(), 8);
+    for format in ["human", "json", "jsonl", "sarif"] {
+        let out = env.run(&["scan", "--format", format, &samples()]);
+        let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+        for s in &secrets {
+            // Long enough a prefix that a redacted preview cannot contain it.
+            let probe = &s[..s.len().min(24)];
+            assert!(!text.contains(probe), "{format} output leaks a secret");
+        }
+    }
+}
+
+#[test]
+fn sarif_is_a_valid_code_scanning_log() {
+    let env = Env::new();
+    let out = env.run(&["scan", "--format", "sarif", &samples()]);
+    assert_eq!(out.status.code(), Some(1));
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 8);
+    for r in results {
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+        assert_eq!(
+            r["partialFingerprints"]["mantraSecret/v1"]
+                .as_str()
+                .unwrap()
+                .len(),
+            64
+        );
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].as_u64().unwrap() >= 1);
+        assert!(
+            region["endColumn"].as_u64().unwrap() > region["startColumn"].as_u64().unwrap()
+                || region["endLine"] != region["startLine"]
+        );
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(!uri.contains(' ') && !uri.contains('\\'));
+    }
+}
+
+#[test]
+fn jsonl_output_has_one_finding_per_line() {
+    let env = Env::new();
+    let out = env.run(&["scan", "--format", "jsonl", &samples()]);
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 8);
+}
+
+#[test]
+fn both_engines_give_the_same_report() {
+    let env = Env::new();
+    let a = json_findings(&env, &["--engine", "rust", &samples()]);
+    let out = env.run(&["version", "--json"]);
+    let version: Value = serde_json::from_slice(&out.stdout).unwrap();
+    if version["engines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e == "hyperscan")
+    {
+        assert_eq!(version["engine"], "hyperscan");
+        let b = json_findings(&env, &["--engine", "hyperscan", &samples()]);
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn clean_input_exits_0_and_stdin_is_scanned() {
+    let env = Env::new();
+    std::fs::write(env.path("clean.txt"), "nothing to see\n").unwrap();
+    let out = env.run(&["scan", env.path("clean.txt").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+
+    let secret = sample_secrets(&env)
+        .into_iter()
+        .find(|s| s.starts_with("ghp_"))
+        .unwrap();
+    let mut child = env
+        .cmd()
+        .args(["scan", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("token: {secret}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["path"], "<stdin>");
+    assert_eq!(v[0]["rule_id"], "github-pat");
+}
+
+#[test]
+fn unreadable_paths_are_reported_and_the_scan_goes_on() {
+    let env = Env::new();
+    let missing = env.path("does-not-exist");
+    let out = env.run(&[
+        "scan",
+        "--format",
+        "json",
+        missing.to_str().unwrap(),
+        &samples(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "findings still reported");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does-not-exist"));
+    let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.len(), 8);
+    // Only errors: exit code 2.
+    let out = env.run(&["scan", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_do_not_hang() {
+    let env = Env::new();
+    let dir = env.path("loop");
+    std::fs::create_dir_all(dir.join("a")).unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("a/back")).unwrap();
+    std::fs::write(dir.join("a/f.txt"), "hello\n").unwrap();
+    let out = env.run(&["scan", "--follow", dir.to_str().unwrap()]);
+    assert!(matches!(out.status.code(), Some(0) | Some(2)), "{out:?}");
+    let out = env.run(&["scan", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_baseline_suppresses_accepted_secrets_wherever_they_move() {
+    let env = Env::new();
+    let baseline = env.path("baseline.json");
+    let out = env.run(&[
+        "baseline",
+        "create",
+        "--out",
+        baseline.to_str().unwrap(),
+        &samples(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&baseline).unwrap();
+    for s in sample_secrets(&env) {
+        assert!(
+            !text.contains(&s[..s.len().min(24)]),
+            "the baseline holds a secret"
+        );
+    }
+    let out = env.run(&["scan", "--baseline", baseline.to_str().unwrap(), &samples()]);
+    assert_eq!(out.status.code(), Some(0));
+    // Same secret, another file and line: still accepted.
+    let secret = sample_secrets(&env)
+        .into_iter()
+        .find(|s| s.starts_with("ghp_"))
+        .unwrap();
+    std::fs::write(env.path("moved.txt"), format!("\n\n\nx = {secret}\n")).unwrap();
+    let out = env.run(&[
+        "scan",
+        "--baseline",
+        baseline.to_str().unwrap(),
+        env.path("moved.txt").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    // A damaged baseline is an error, not an empty baseline.
+    std::fs::write(&baseline, "{not json").unwrap();
+    let out = env.run(&["scan", "--baseline", baseline.to_str().unwrap(), &samples()]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn redact_writes_valid_jsonl_without_secrets() {
+    let env = Env::new();
+    let session = repo()
+        .join("samples/.claude/projects/-home-dev-shop/7d1c2b3a-0000-4000-8000-00000000a001.jsonl");
+    let out_path = env.path("redacted.jsonl");
+    let out = env.run(&[
+        "redact",
+        session.to_str().unwrap(),
+        "--out",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    for line in text.lines() {
+        serde_json::from_str::<Value>(line).unwrap();
+    }
+    assert!(text.contains("[REDACTED:private-key]"));
+    assert!(text.contains("[REDACTED:anthropic-api-key]"));
+    let out = env.run(&["scan", out_path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn custom_rules_are_added_checked_and_bad_ones_named() {
+    let env = Env::new();
+    let good = env.path("good.yaml");
+    std::fs::write(
+        &good,
+        r#"rules:
+  - id: acme-internal-token
+    name: ACME internal token
+    severity: high
+    pattern: '\b(acme_[a-z0-9]{24})\b'
+    keywords: [acme_]
+    examples: ['ACME_TOKEN=acme_k3j5h7g9f1d3s5a7p9o1i3u5']
+    negative_examples: ['acme_short']
+"#,
+    )
+    .unwrap();
+    let out = env.run(&["rules", "check", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    std::fs::write(env.path("t.txt"), "x acme_k3j5h7g9f1d3s5a7p9o1i3u5\n").unwrap();
+    let out = env.run(&[
+        "scan",
+        "--rules",
+        good.to_str().unwrap(),
+        env.path("t.txt").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("acme-internal-token"));
+    let out = env.run(&[
+        "scan",
+        "--rules",
+        good.to_str().unwrap(),
+        "--disable-rule",
+        "acme-internal-token",
+        env.path("t.txt").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+
+    let bad = env.path("bad.yaml");
+    std::fs::write(
+        &bad,
+        r#"rules:
+  - id: broken-rule
+    name: Broken
+    severity: high
+    pattern: '(unclosed'
+    keywords: [x]
+    examples: ['x']
+  - id: wrong-example
+    name: Wrong example
+    severity: high
+    pattern: '\b(zz_[0-9]{6})\b'
+    keywords: [zz_]
+    examples: ['zz_12']
+"#,
+    )
+    .unwrap();
+    let out = env.run(&["rules", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("broken-rule") && text.contains("wrong-example"),
+        "{text}"
+    );
+    // Scanning still works, with the bad rule left out and named.
+    let out = env.run(&["scan", "--rules", bad.to_str().unwrap(), &samples()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken-rule"));
+}
+
+#[test]
+fn version_names_the_engine_and_rules_list_is_complete() {
+    let env = Env::new();
+    let out = env.run(&["version"]);
+    assert!(stdout(&out).contains("engine:"));
+    let out = env.run(&["rules", "list", "--json"]);
+    let rules: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(rules.len() >= 100);
+    for id in [
+        "openai-api-key",
+        "anthropic-api-key",
+        "github-pat",
+        "aws-access-key-id",
+        "private-key",
+    ] {
+        assert!(rules.iter().any(|r| r["id"] == id), "{id}");
+    }
+}

@@ -1,0 +1,162 @@
+//! Running the git CLI.
+//!
+//! The hooks use git itself rather than a library: git decides exactly what
+//! is staged and pushed (index, `GIT_INDEX_FILE` of `git commit <paths>`,
+//! worktrees, SHA-256, partial clones), and its bulk plumbing (`diff-tree
+//! --stdin`) is faster than walking commits in-process. The environment git
+//! gives a hook (`GIT_DIR`, `GIT_INDEX_FILE`, …) is inherited on purpose.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A failed git invocation.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("cannot run git: {0}")]
+    Spawn(#[source] std::io::Error),
+    #[error("`git {args}` failed ({status}): {stderr}")]
+    Failed {
+        args: String,
+        status: String,
+        code: Option<i32>,
+        stderr: String,
+    },
+}
+
+/// Runs git in one directory (or the current one).
+#[derive(Debug, Clone, Default)]
+pub struct Git {
+    dir: Option<PathBuf>,
+}
+
+/// Options every diff the hooks parse is run with: user configuration must
+/// not change the format (`diff.noprefix`, `diff.relative`, external diff
+/// drivers, textconv, colour) and file names are given unquoted where
+/// possible.
+pub const DIFF_FORMAT_ARGS: &[&str] = &[
+    "-U0",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-relative",
+    "--ignore-submodules=all",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+];
+
+impl Git {
+    /// Git in the current directory with the inherited environment (hooks).
+    pub fn current() -> Self {
+        Self { dir: None }
+    }
+
+    /// Git in `dir` (`git -C dir`).
+    pub fn in_dir(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: Some(dir.into()),
+        }
+    }
+
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("git");
+        if let Some(dir) = &self.dir {
+            cmd.arg("-C").arg(dir);
+        }
+        cmd.args(["-c", "core.quotePath=false"]);
+        cmd.args(args);
+        cmd
+    }
+
+    /// Runs git and returns its standard output.
+    pub fn output(&self, args: &[&str]) -> Result<Vec<u8>, GitError> {
+        self.output_with_input(args, None)
+    }
+
+    /// Runs git with `input` on its standard input (written from another
+    /// thread so large inputs and outputs never deadlock).
+    pub fn output_with_input(
+        &self,
+        args: &[&str],
+        input: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, GitError> {
+        let mut cmd = self.command(args);
+        cmd.stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(GitError::Spawn)?;
+        let writer = match (input, child.stdin.take()) {
+            (Some(data), Some(mut stdin)) => Some(std::thread::spawn(move || {
+                // A broken pipe means git stopped reading; its exit status
+                // tells what went wrong.
+                let _ = stdin.write_all(&data);
+            })),
+            _ => None,
+        };
+        let out = child.wait_with_output().map_err(GitError::Spawn)?;
+        if let Some(w) = writer {
+            let _ = w.join();
+        }
+        if !out.status.success() {
+            return Err(GitError::Failed {
+                args: args.join(" "),
+                status: out.status.to_string(),
+                code: out.status.code(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        Ok(out.stdout)
+    }
+
+    /// Runs git and returns its trimmed output as text.
+    pub fn text(&self, args: &[&str]) -> Result<String, GitError> {
+        let out = self.output(args)?;
+        Ok(String::from_utf8_lossy(&out)
+            .trim_end_matches(['\n', '\r'])
+            .to_string())
+    }
+
+    /// Runs git; `Ok(None)` when it exits 1 (e.g. `git config --get` of an
+    /// unset key).
+    pub fn text_opt(&self, args: &[&str]) -> Result<Option<String>, GitError> {
+        match self.text(args) {
+            Ok(t) => Ok(Some(t)),
+            Err(GitError::Failed { code: Some(1), .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether git exits 0.
+    pub fn succeeds(&self, args: &[&str]) -> bool {
+        self.command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Top of the working tree.
+    pub fn toplevel(&self) -> Result<PathBuf, GitError> {
+        self.text(&["rev-parse", "--show-toplevel"])
+            .map(PathBuf::from)
+    }
+}
+
+/// Whether `id` is an all-zero object id (SHA-1: 40, SHA-256: 64 digits).
+pub fn is_zero_id(id: &str) -> bool {
+    (id.len() == 40 || id.len() == 64) && id.bytes().all(|b| b == b'0')
+}
+
+/// Whether `id` looks like a full object id.
+pub fn is_object_id(id: &str) -> bool {
+    (id.len() == 40 || id.len() == 64) && id.bytes().all(|b| b.is_ascii_hexdigit())
+}

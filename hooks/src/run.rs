@@ -1,0 +1,193 @@
+//! Running a hook end to end: collect, check, report, decide the exit code,
+//! honour (and audit) a bypass, and apply `fail_closed` to errors.
+//!
+//! Exit codes: 0 allowed, 1 blocked by findings, 2 the check could not run
+//! and `fail_closed` is set (git blocks on any non-zero exit).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use mantra_detect::{EngineKind, RuleSet};
+
+use crate::audit::{self, AuditRecord, BypassedSecret};
+use crate::check::{Checker, Outcome};
+use crate::collect;
+use crate::config::{HookConfig, TranscriptPolicy};
+use crate::diff::FileAdditions;
+use crate::git::Git;
+use crate::report::{render, HookKind};
+
+/// The environment variable that asks for a bypass; its value is the reason.
+pub const BYPASS_ENV: &str = "MANTRA_BYPASS";
+
+/// Everything a hook run needs besides git.
+pub struct HookSetup {
+    pub config: HookConfig,
+    pub rules: Arc<RuleSet>,
+    pub engine: EngineKind,
+    pub engine_cache_dir: Option<PathBuf>,
+    /// The value of `MANTRA_BYPASS`, if set and not empty.
+    pub bypass: Option<String>,
+    /// The user name to record in the audit log.
+    pub user: Option<String>,
+}
+
+type Collected = (Vec<FileAdditions>, Vec<(Option<String>, String)>);
+
+/// `pre-commit` (and `pre-merge-commit`): the staged changes.
+pub fn pre_commit(git: &Git, setup: &HookSetup, err: &mut dyn Write) -> u8 {
+    run(HookKind::PreCommit, git, setup, err, |git, always| {
+        let files = collect::staged(git)?;
+        let paths = if always {
+            collect::staged_paths(git)?
+                .into_iter()
+                .map(|p| (None, p))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok((files, paths))
+    })
+}
+
+/// `pre-push`: `input` is what git wrote on the hook's standard input.
+pub fn pre_push(git: &Git, setup: &HookSetup, input: &str, err: &mut dyn Write) -> u8 {
+    run(HookKind::PrePush, git, setup, err, |git, always| {
+        let refs = collect::parse_push_refs(input)?;
+        let commits = collect::pushed_commits(git, &refs)?;
+        tracing::debug!(refs = refs.len(), commits = commits.len(), "pre-push");
+        let files = collect::commit_additions(git, &commits)?;
+        let paths = if always {
+            collect::commit_paths(git, &commits)?
+                .into_iter()
+                .map(|(c, p)| (Some(c), p))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok((files, paths))
+    })
+}
+
+fn run(
+    kind: HookKind,
+    git: &Git,
+    setup: &HookSetup,
+    err: &mut dyn Write,
+    collect: impl FnOnce(&Git, bool) -> Result<Collected, Box<dyn std::error::Error>>,
+) -> u8 {
+    let root = git.toplevel().ok();
+    let config = &setup.config;
+    let result = (|| -> Result<Outcome, Box<dyn std::error::Error>> {
+        let checker = Checker::new(
+            config.clone(),
+            setup.rules.clone(),
+            setup.engine,
+            setup.engine_cache_dir.as_deref(),
+            root.as_deref(),
+        )?;
+        let always = config.block_ai_transcripts == TranscriptPolicy::Always;
+        let (files, paths) = collect(git, always)?;
+        Ok(checker.check(&files, &paths)?)
+    })();
+    let repo = root
+        .as_ref()
+        .map_or_else(|| "?".to_string(), |r| r.display().to_string());
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            if let Some(code) = try_bypass(kind, setup, &repo, None, err) {
+                return code;
+            }
+            if config.fail_closed {
+                let _ = writeln!(
+                    err,
+                    "mantra: {} blocked: the secret scan could not run: {e}\n\
+                     mantra: policy is fail-closed; fix the problem above or contact your administrator.",
+                    kind.name()
+                );
+                return 2;
+            }
+            let _ = writeln!(
+                err,
+                "mantra: warning: the secret scan could not run ({e}); allowed because policy is fail-open."
+            );
+            return 0;
+        }
+    };
+    let _ = err.write_all(render(&outcome, kind).as_bytes());
+    if let Some(code) = try_bypass(kind, setup, &repo, Some(&outcome), err) {
+        return code;
+    }
+    u8::from(outcome.blocked())
+}
+
+/// Applies `MANTRA_BYPASS` when set: allowed and audited when policy
+/// permits, otherwise refused with a message. `None`: no bypass happened.
+fn try_bypass(
+    kind: HookKind,
+    setup: &HookSetup,
+    repo: &str,
+    outcome: Option<&Outcome>,
+    err: &mut dyn Write,
+) -> Option<u8> {
+    let reason = setup.bypass.as_ref()?;
+    if !setup.config.allow_bypass_env {
+        let _ = writeln!(
+            err,
+            "mantra: {BYPASS_ENV} is set but policy does not allow bypassing the hooks; it is ignored."
+        );
+        return None;
+    }
+    let record = AuditRecord {
+        time: crate::time::now_rfc3339(),
+        event: "bypass".into(),
+        hook: kind.name().into(),
+        repo: repo.to_string(),
+        reason: reason.clone(),
+        user: setup.user.clone(),
+        would_block: outcome.is_none_or(Outcome::blocked),
+        secrets: outcome
+            .map(|o| {
+                o.hits
+                    .iter()
+                    .map(|h| BypassedSecret {
+                        fingerprint: h.fingerprint.clone(),
+                        rule_id: h.rule_id.clone(),
+                        path: h.path.clone(),
+                        line: h.line,
+                        commit: h.commit.clone(),
+                        exposed: h.exposure.is_some(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        transcripts: outcome
+            .map(|o| o.transcripts.iter().map(|t| t.path.clone()).collect())
+            .unwrap_or_default(),
+    };
+    match &setup.config.audit_log {
+        Some(path) => {
+            if let Err(e) = audit::append(path, &record) {
+                // An unauditable bypass is not granted.
+                let _ = writeln!(
+                    err,
+                    "mantra: cannot write the audit log {} ({e}); bypass refused.",
+                    path.display()
+                );
+                return None;
+            }
+        }
+        None => {
+            let _ = writeln!(err, "mantra: no audit log is configured; bypass refused.");
+            return None;
+        }
+    }
+    let _ = writeln!(
+        err,
+        "mantra: {} allowed by {BYPASS_ENV} ({reason:?}); this bypass was logged.",
+        kind.name()
+    );
+    Some(0)
+}
