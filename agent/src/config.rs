@@ -20,16 +20,18 @@ pub enum KeyFallback {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentConfig {
     /// Store message text with every secret replaced by
-    /// `[REDACTED:rule-id]` (policy `agent.redact_at_rest`). Default: false —
-    /// the store is encrypted, and search output is redacted regardless.
+    /// `[REDACTED:rule-id]` (policy `agent.redact_at_rest`). Default: true,
+    /// as in the policy model. Search and show output is redacted either way.
     pub redact_at_rest: bool,
     /// Delete sessions whose last message is older than this many days after
     /// each index run (policy `agent.retention_days`). Default: `None`, keep
     /// everything.
     pub retention_days: Option<u32>,
-    /// Refuse queries not scoped to a project (policy
-    /// `agent.project_isolation`). Default: false. Scoped queries are always
-    /// isolated.
+    /// Keep queries and exports within one project unless asked (policy
+    /// `agent.project_isolation`): without `--project` the commands use the
+    /// project holding the current directory, and `--all-projects` widens
+    /// them. Default: true, as in the policy model. Scoped queries are
+    /// always isolated.
     pub project_isolation: bool,
     /// Sources to index (policy `agent.sources`). Default: every assistant.
     pub enabled_sources: BTreeSet<Assistant>,
@@ -43,9 +45,9 @@ pub struct AgentConfig {
 impl Default for AgentConfig {
     fn default() -> Self {
         AgentConfig {
-            redact_at_rest: false,
+            redact_at_rest: true,
             retention_days: None,
-            project_isolation: false,
+            project_isolation: true,
             enabled_sources: Assistant::ALL.into_iter().collect(),
             key_fallback: KeyFallback::File,
             fingerprint_key: mantra_detect::finding::DEFAULT_FINGERPRINT_KEY.to_vec(),

@@ -72,6 +72,9 @@ pub enum SessionsCmd {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// Ignore project isolation: look in every project.
+    #[arg(long, conflicts_with = "project")]
+    all_projects: bool,
     /// Only this project (path or unique name).
     #[arg(long, value_name = "P")]
     project: Option<String>,
@@ -87,6 +90,9 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
+    /// Ignore project isolation: look in every project.
+    #[arg(long, conflicts_with = "project")]
+    all_projects: bool,
     /// Session id (the assistant's, or a unique prefix).
     id: String,
     /// Look the session up in this project only.
@@ -98,6 +104,9 @@ pub struct ShowArgs {
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
+    /// Ignore project isolation: look in every project.
+    #[arg(long, conflicts_with = "project")]
+    all_projects: bool,
     /// Words to find (all must occur; `word*` matches a prefix).
     #[arg(required = true)]
     query: Vec<String>,
@@ -113,6 +122,9 @@ pub struct SearchArgs {
 
 #[derive(Debug, Args)]
 pub struct ShareArgs {
+    /// Ignore project isolation: look in every project.
+    #[arg(long, conflicts_with = "project")]
+    all_projects: bool,
     /// Session id (the assistant's, or a unique prefix).
     id: String,
     /// Output file.
@@ -261,17 +273,29 @@ fn now_ms() -> i64 {
     Timestamp::from_system_time(std::time::SystemTime::now()).map_or(0, |t| t.millis())
 }
 
+/// The project a query is limited to: `--project`, else (under project
+/// isolation) the indexed project holding the current directory, else none
+/// with `--all-projects` or without isolation.
 fn project_scope(
     store: &Store,
     config: &AgentConfig,
     project: Option<&str>,
+    all_projects: bool,
 ) -> Result<Option<i64>> {
-    match project {
-        Some(p) => Ok(Some(store.resolve_project(p)?.id)),
-        None if config.project_isolation => {
-            bail!("policy requires project isolation: pass --project")
-        }
-        None => Ok(None),
+    if let Some(p) = project {
+        return Ok(Some(store.resolve_project(p)?.id));
+    }
+    if all_projects || !config.project_isolation {
+        return Ok(None);
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    match store.project_containing(&cwd.to_string_lossy())? {
+        Some(p) => Ok(Some(p.id)),
+        None => bail!(
+            "project isolation is on and {} is not inside an indexed project: \
+             pass --project P, or --all-projects",
+            cwd.display()
+        ),
     }
 }
 
@@ -405,7 +429,7 @@ fn agent_run(dir: &DataDir, config: &AgentConfig, a: RunArgs) -> Result<u8> {
 
 fn sessions_list(dir: &DataDir, config: &AgentConfig, a: ListArgs) -> Result<u8> {
     let store = open(dir, config, OpenMode::Existing)?;
-    let project_id = project_scope(&store, config, a.project.as_deref())?;
+    let project_id = project_scope(&store, config, a.project.as_deref(), a.all_projects)?;
     let since = a
         .since
         .as_deref()
@@ -462,7 +486,7 @@ fn sessions_list(dir: &DataDir, config: &AgentConfig, a: ListArgs) -> Result<u8>
 
 fn sessions_show(dir: &DataDir, config: &AgentConfig, a: ShowArgs) -> Result<u8> {
     let store = open(dir, config, OpenMode::Existing)?;
-    let project_id = project_scope(&store, config, a.project.as_deref())?;
+    let project_id = project_scope(&store, config, a.project.as_deref(), a.all_projects)?;
     let s = store.find_session(&a.id, project_id)?;
     let messages = store.session_messages(s.rowid)?;
     let mut out = std::io::stdout().lock();
@@ -510,7 +534,7 @@ fn sessions_show(dir: &DataDir, config: &AgentConfig, a: ShowArgs) -> Result<u8>
 
 fn search(dir: &DataDir, config: &AgentConfig, a: SearchArgs) -> Result<u8> {
     let store = open(dir, config, OpenMode::Existing)?;
-    let project_id = project_scope(&store, config, a.project.as_deref())?;
+    let project_id = project_scope(&store, config, a.project.as_deref(), a.all_projects)?;
     let tty = std::io::stdout().is_terminal() && !a.json;
     let hl = if tty {
         Highlight {
@@ -574,7 +598,7 @@ fn share(dir: &DataDir, config: &AgentConfig, a: ShareArgs) -> Result<u8> {
         Encryption::None
     };
     let store = open(dir, config, OpenMode::Existing)?;
-    let project_id = project_scope(&store, config, a.project.as_deref())?;
+    let project_id = project_scope(&store, config, a.project.as_deref(), a.all_projects)?;
     let s = store.find_session(&a.id, project_id)?;
     let messages = store.session_messages(s.rowid)?;
     let rendered = mantra_agent::export::render(&s, &messages, format);

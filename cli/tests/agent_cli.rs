@@ -26,7 +26,18 @@ impl T {
         }
     }
 
+    /// The command as given; query commands without a project get
+    /// `--all-projects` (project isolation is on by default).
     fn cmd(&self, args: &[&str]) -> Command {
+        let mut args: Vec<&str> = args.to_vec();
+        let query = matches!(args.first(), Some(&"sessions" | &"search" | &"share"));
+        if query && !args.contains(&"--project") {
+            args.push("--all-projects");
+        }
+        self.raw(&args)
+    }
+
+    fn raw(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_mantra"));
         c.args(args)
             .env_clear()
@@ -494,4 +505,57 @@ fn agent_run_indexes_changes_within_seconds_and_stops_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert!(code.success(), "clean exit: {code}");
+}
+
+#[test]
+fn project_isolation_scopes_to_the_current_directory_s_project() {
+    let t = T::new();
+    let alpha = t.home.join("code").join("alpha");
+    let beta = t.home.join("code").join("beta");
+    std::fs::create_dir_all(alpha.join("src")).expect("mkdir");
+    std::fs::create_dir_all(&beta).expect("mkdir");
+    let (a, b) = (
+        alpha.to_string_lossy().into_owned(),
+        beta.to_string_lossy().into_owned(),
+    );
+    t.claude(
+        &a,
+        "a1",
+        &[user(
+            "a1",
+            &a,
+            "u1",
+            "2026-01-01T10:00:00Z",
+            "heron in alpha",
+        )],
+    );
+    t.claude(
+        &b,
+        "b1",
+        &[user(
+            "b1",
+            &b,
+            "u1",
+            "2026-01-01T10:00:00Z",
+            "heron in beta",
+        )],
+    );
+    t.ok(&["index"]);
+    let run_in =
+        |dir: &std::path::Path, args: &[&str]| t.raw(args).current_dir(dir).output().expect("run");
+    let o = run_in(&alpha.join("src"), &["search", "heron", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let hits: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(hits.as_array().map(Vec::len), Some(1));
+    assert_eq!(hits[0]["project"].as_str(), Some(a.as_str()));
+    // Another project's session is not reachable from here, even by id.
+    let o = run_in(&alpha, &["sessions", "show", "b1"]);
+    assert_eq!(o.status.code(), Some(2));
+    // Outside every project: a clear error, unless asked for everything.
+    let o = run_in(&t.home, &["search", "heron"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--all-projects"));
+    let o = run_in(&t.home, &["search", "heron", "--all-projects", "--json"]);
+    let hits: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(hits.as_array().map(Vec::len), Some(2));
 }

@@ -163,6 +163,22 @@ impl Store {
         }
     }
 
+    /// The project whose folder holds `path` (the deepest one), if any.
+    pub fn project_containing(&self, path: &str) -> Result<Option<ProjectRow>, StoreError> {
+        let Some(norm) = crate::paths::normalize_project_path(path) else {
+            return Ok(None);
+        };
+        Ok(self
+            .projects()?
+            .into_iter()
+            .filter(|p| {
+                norm == p.path
+                    || (norm.starts_with(&p.path)
+                        && (p.path.ends_with('/') || norm[p.path.len()..].starts_with('/')))
+            })
+            .max_by_key(|p| p.path.len()))
+    }
+
     /// Sessions, most recent activity first.
     pub fn list_sessions(&self, f: &SessionFilter) -> Result<Vec<SessionRow>, StoreError> {
         let mut stmt = self.conn.prepare(
