@@ -1,26 +1,40 @@
-//! Mantra's session agent — currently its **sources**: discovering the
-//! transcripts AI coding assistants leave on disk and parsing every format
-//! into one common model (`model`).
+//! Mantra's session agent: discovering the transcripts AI coding
+//! assistants leave on disk, parsing every format into one common model,
+//! and keeping them in an encrypted, searchable, erasable store.
 //!
-//! Owns: per-format discovery of standard locations on macOS, Linux and
-//! Windows (`sources::*::discover`), tolerant incremental parsing
-//! (`jsonl`, `sources::parse`), and the `Session`/`Message` model.
-//! Does not own (yet, or ever): the encrypted store, the indexer, secret
-//! detection (`mantra-detect`), policy, or any command-line surface.
+//! Owns: per-format discovery and tolerant incremental parsing (`sources`,
+//! `jsonl`, `model`); the data directory layout (`datadir`); the store key
+//! (`keys`: OS keychain, key-file fallback); the SQLCipher store with its
+//! migrations, FTS5 search, findings and exposures (`store`); indexing
+//! (`index`) and watching (`watch`); redacted exports (`export`); wipe and
+//! the exposure list the git hooks read (`lifecycle`); the log file
+//! (`logging`). Does not own: secret detection (`mantra-detect`), policy
+//! (settings arrive as [`AgentConfig`]), or any command-line surface.
 //!
 //! Entry points: [`sources::discover_all`] lists sources;
-//! [`sources::parse`] reads one from a byte offset and returns sessions,
-//! statistics and the offset to resume from.
+//! [`lifecycle::open_store`] opens the store; [`index::index_sources`]
+//! brings it up to date; [`watch::run`] keeps it so.
 
+pub mod config;
+pub mod datadir;
 pub mod discovery;
 pub mod error;
+pub mod export;
+pub mod index;
 pub mod jsonl;
+pub mod keys;
+pub mod lifecycle;
+pub mod logging;
 pub mod model;
 pub mod paths;
 pub mod sources;
+pub mod store;
 pub mod text;
 pub mod time;
+pub mod watch;
 
+pub use config::{AgentConfig, KeyFallback};
+pub use datadir::{data_dir, DataDir};
 pub use discovery::{DiscoveryEnv, Os, ResumeMode, SourceFile, SourceKind};
 pub use error::SourceError;
 pub use model::{

@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 clean, 1 findings remain, 2 usage or runtime error.
 
+mod agent_cmd;
 mod engine_setup;
 mod hooks_cmd;
 mod output;
@@ -55,12 +56,20 @@ enum Command {
     /// Local crash reports.
     #[command(subcommand)]
     CrashReports(update_cmd::CrashCmd),
+    #[command(flatten)]
+    Agent(agent_cmd::AgentCommand),
 }
 
 fn main() -> ExitCode {
     update_cmd::install_crash_hook();
     let cli = Cli::parse();
-    init_logging(&cli.log_level);
+    let _log_guard = match &cli.command {
+        Command::Agent(cmd) => agent_cmd::init_logging(cmd, &cli.log_level),
+        _ => {
+            init_logging(&cli.log_level);
+            None
+        }
+    };
     let result = match cli.command {
         Command::Scan(args) => scan_cmd::scan(args),
         Command::Redact(args) => scan_cmd::redact(args),
@@ -72,6 +81,7 @@ fn main() -> ExitCode {
         Command::CrashReports(cmd) => update_cmd::run_crash(&cmd, &policy_cmd::effective().policy),
         Command::Hook(cmd) => hooks_cmd::hook(cmd),
         Command::Hooks(cmd) => hooks_cmd::hooks(cmd),
+        Command::Agent(cmd) => agent_cmd::run(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),

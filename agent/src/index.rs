@@ -1,0 +1,605 @@
+//! Indexing: deciding what changed, parsing and scanning it on worker
+//! threads, and writing it to the store in batched transactions.
+//!
+//! Per source the store keeps size, mtime and the byte offset reached. An
+//! unchanged source costs one `stat`; an append-only source that grew is
+//! read from its offset; a rewritten source is parsed whole and replaces
+//! its earlier sessions. Each batch commits its rows together with the
+//! sources' new state, so a run killed at any point resumes cleanly.
+//! Every message is scanned by the detection engine before it is written.
+//! Nothing here logs message text.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+
+use mantra_detect::{Finding, Scanner};
+
+use crate::config::AgentConfig;
+use crate::discovery::{ResumeMode, SourceFile};
+use crate::error::SourceError;
+use crate::model::{Message, ParseStats, Session};
+use crate::store::ingest::{
+    PreparedMessage, PreparedSession, PreparedSource, SourceState, StoredFinding,
+};
+use crate::store::{Store, StoreError};
+
+/// Sources per transaction, at most.
+const BATCH_SOURCES: usize = 256;
+/// Bytes of source content per transaction, at most (roughly).
+const BATCH_BYTES: u64 = 8 * 1024 * 1024;
+
+/// What an index run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexReport {
+    pub sources_seen: u64,
+    pub sources_indexed: u64,
+    pub sources_unchanged: u64,
+    /// Sources that could not be read (kept as they were).
+    pub sources_failed: u64,
+    /// Source bytes read.
+    pub bytes: u64,
+    pub sessions: u64,
+    pub messages: u64,
+    pub findings: u64,
+    pub parse: ParseStats,
+    /// Per failed source: path and reason (no content).
+    pub errors: Vec<(PathBuf, String)>,
+    /// True when the run stopped early on request.
+    pub cancelled: bool,
+}
+
+/// Progress notifications for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexEvent {
+    /// The work is planned: this many sources and bytes will be read.
+    Planned { sources: u64, bytes: u64 },
+    /// One source was written.
+    Done { bytes: u64 },
+}
+
+/// Errors that stop a run (a single bad source never does).
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("detection engine: {0}")]
+    Engine(String),
+}
+
+/// A source with the decision of how to read it.
+#[derive(Debug, Clone)]
+struct Work {
+    source: SourceFile,
+    size: u64,
+    mtime_ns: i64,
+    from: u64,
+    replace: bool,
+}
+
+/// Size and mtime (ns) of a source. Directories (task folders, storage
+/// trees) sum their files' sizes and take the latest mtime, a few levels
+/// deep; SQLite sources include their WAL.
+pub fn source_stat(path: &Path) -> std::io::Result<(u64, i64)> {
+    let meta = std::fs::metadata(path)?;
+    if meta.is_dir() {
+        let mut acc = (0u64, mtime_ns(&meta));
+        stat_dir(path, 4, &mut acc);
+        return Ok(acc);
+    }
+    let mut size = meta.len();
+    let mut mtime = mtime_ns(&meta);
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if let Ok(m) = std::fs::metadata(PathBuf::from(wal)) {
+        size += m.len();
+        mtime = mtime.max(mtime_ns(&m));
+    }
+    Ok((size, mtime))
+}
+
+fn stat_dir(dir: &Path, depth: usize, acc: &mut (u64, i64)) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let Ok(m) = e.metadata() else { continue };
+        acc.1 = acc.1.max(mtime_ns(&m));
+        if m.is_dir() {
+            if depth > 0 {
+                stat_dir(&e.path(), depth - 1, acc);
+            }
+        } else {
+            acc.0 += m.len();
+        }
+    }
+}
+
+fn mtime_ns(m: &std::fs::Metadata) -> i64 {
+    m.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|d| i64::try_from(d.as_nanos()).ok())
+        .unwrap_or(0)
+}
+
+/// Decides how to read `source` given its stored state. `None`: unchanged.
+fn plan(source: &SourceFile, state: Option<&SourceState>) -> std::io::Result<Option<Work>> {
+    let (size, mtime_ns) = source_stat(&source.path)?;
+    let mut w = Work {
+        source: source.clone(),
+        size,
+        mtime_ns,
+        from: 0,
+        replace: true,
+    };
+    let Some(st) = state else {
+        return Ok(Some(w));
+    };
+    if st.size == size && st.mtime_ns == mtime_ns {
+        return Ok(None);
+    }
+    if source.resume_mode() == ResumeMode::Append && size >= st.offset && size >= st.size {
+        w.from = st.offset;
+        w.replace = false;
+    }
+    Ok(Some(w))
+}
+
+/// The text of a message as stored and searched: its text, then thinking,
+/// tool calls and tool results, each under a bracketed label.
+pub fn message_body(m: &Message) -> String {
+    let mut out = String::with_capacity(m.text.len());
+    let mut push = |label: Option<String>, text: &str| {
+        if text.trim().is_empty() && label.is_none() {
+            return;
+        }
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        if let Some(l) = label {
+            out.push_str(&l);
+            out.push('\n');
+        }
+        out.push_str(text);
+    };
+    push(None, &m.text);
+    if let Some(t) = m.thinking.as_deref().filter(|t| !t.trim().is_empty()) {
+        push(Some("[thinking]".into()), t);
+    }
+    for c in &m.tool_calls {
+        push(Some(format!("[tool call: {}]", c.name)), &c.input_text);
+    }
+    for r in &m.tool_results {
+        let label = if r.is_error {
+            "[tool error]"
+        } else {
+            "[tool result]"
+        };
+        push(Some(label.into()), &r.text);
+    }
+    out
+}
+
+/// Replaces each `(start, end, rule)` byte span of `text` with
+/// `[REDACTED:rule]`. Spans are widened to character boundaries;
+/// overlapping spans merge into the first.
+pub fn redact_spans(text: &str, spans: &[(usize, usize, &str)]) -> String {
+    let mut spans: Vec<(usize, usize, &str)> = spans.to_vec();
+    spans.sort_by_key(|s| (s.0, std::cmp::Reverse(s.1)));
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0usize;
+    for (mut start, mut end, rule) in spans {
+        start = start.min(text.len());
+        end = end.min(text.len());
+        while start > 0 && !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        while end < text.len() && !text.is_char_boundary(end) {
+            end += 1;
+        }
+        if start < pos {
+            if end > pos {
+                pos = end; // extends the previous redaction
+            }
+            continue;
+        }
+        out.push_str(&text[pos..start]);
+        out.push_str(&mantra_detect::redact::marker(rule));
+        pos = end;
+    }
+    out.push_str(&text[pos..]);
+    out
+}
+
+/// Scans the bodies of one session's messages (one scan over their
+/// concatenation) and returns, per message, its findings as byte spans of
+/// its own body.
+fn scan_bodies(
+    scanner: &Scanner,
+    state: &mut mantra_detect::ScanState,
+    bodies: &[String],
+) -> Result<Vec<Vec<Finding>>, IndexError> {
+    let mut buf = String::with_capacity(bodies.iter().map(|b| b.len() + 2).sum());
+    let mut starts = Vec::with_capacity(bodies.len());
+    for b in bodies {
+        starts.push(buf.len());
+        buf.push_str(b);
+        buf.push_str("\n\n");
+    }
+    let findings = scanner
+        .scan_bytes(state, buf.as_bytes(), "session.txt")
+        .map_err(|e| IndexError::Engine(e.to_string()))?;
+    let mut per: Vec<Vec<Finding>> = vec![Vec::new(); bodies.len()];
+    for mut f in findings {
+        let off = usize::try_from(f.offset).unwrap_or(usize::MAX);
+        let i = match starts.binary_search(&off) {
+            Ok(i) => i,
+            Err(0) => continue,
+            Err(i) => i - 1,
+        };
+        let local = off - starts[i];
+        let body_len = bodies[i].len();
+        if local >= body_len {
+            continue;
+        }
+        let len = usize::try_from(f.length)
+            .unwrap_or(usize::MAX)
+            .min(body_len - local);
+        f.offset = local as u64;
+        f.length = len as u64;
+        per[i].push(f);
+    }
+    Ok(per)
+}
+
+/// Turns one parsed session into rows: bodies, scan, redaction.
+fn prepare_session(
+    scanner: &Scanner,
+    state: &mut mantra_detect::ScanState,
+    config: &AgentConfig,
+    s: &Session,
+) -> Result<PreparedSession, IndexError> {
+    let msgs: Vec<&Message> = s.messages.iter().filter(|m| !m.is_empty()).collect();
+    let bodies: Vec<String> = msgs.iter().map(|m| message_body(m)).collect();
+    let per = scan_bodies(scanner, state, &bodies)?;
+    let mut messages = Vec::with_capacity(msgs.len());
+    for ((m, body), findings) in msgs.into_iter().zip(bodies).zip(per) {
+        let stored: Vec<StoredFinding> = findings
+            .iter()
+            .map(|f| StoredFinding {
+                rule_id: f.rule_id.clone(),
+                severity: f.severity.to_string(),
+                fingerprint: f.fingerprint.clone(),
+                preview: f.redacted.clone(),
+                start: f.offset,
+                length: f.length,
+            })
+            .collect();
+        let (text, redacted_text) = if findings.is_empty() {
+            (body, None)
+        } else {
+            let spans: Vec<(usize, usize, &str)> = findings
+                .iter()
+                .map(|f| {
+                    let st = f.offset as usize;
+                    (st, st + f.length as usize, f.rule_id.as_str())
+                })
+                .collect();
+            let red = redact_spans(&body, &spans);
+            if config.redact_at_rest {
+                (red, None)
+            } else {
+                (body, Some(red))
+            }
+        };
+        let native_id = if m.id.is_empty() {
+            format!("auto:{}:{:016x}", m.timestamp.millis(), fnv(&text))
+        } else {
+            m.id.clone()
+        };
+        messages.push(PreparedMessage {
+            native_id,
+            role: m.role,
+            ts: m.timestamp.millis(),
+            ts_estimated: m.timestamp_estimated,
+            text,
+            redacted_text,
+            findings: stored,
+        });
+    }
+    let metadata = serde_json::to_string(&s.metadata).unwrap_or_else(|_| "{}".into());
+    Ok(PreparedSession {
+        native_id: s.id.clone(),
+        project: s.project.clone(),
+        title: s.title.clone(),
+        started_at: s.started_at.map(|t| t.millis()),
+        metadata,
+        messages,
+    })
+}
+
+fn fnv(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Parses and scans one planned source.
+fn prepare(
+    scanner: &Scanner,
+    state: &mut mantra_detect::ScanState,
+    config: &AgentConfig,
+    mut w: Work,
+) -> Result<(PreparedSource, ParseStats, u64), (PathBuf, String)> {
+    let err = |e: &dyn std::fmt::Display| (w.source.path.clone(), e.to_string());
+    let out = match crate::sources::parse(&w.source, w.from) {
+        Ok(o) => o,
+        Err(SourceError::OffsetBeyondEnd { .. }) => {
+            w.from = 0;
+            w.replace = true;
+            crate::sources::parse(&w.source, 0).map_err(|e| err(&e))?
+        }
+        Err(e) => return Err(err(&e)),
+    };
+    let mut sessions = Vec::with_capacity(out.sessions.len());
+    for s in &out.sessions {
+        sessions.push(prepare_session(scanner, state, config, s).map_err(|e| err(&e))?);
+    }
+    let read = w.size.saturating_sub(w.from);
+    let next_offset = match w.source.resume_mode() {
+        ResumeMode::Append => out.next_offset,
+        ResumeMode::Reparse => w.size,
+    };
+    Ok((
+        PreparedSource {
+            source: w.source,
+            size: w.size,
+            mtime_ns: w.mtime_ns,
+            next_offset,
+            replace: w.replace,
+            sessions,
+        },
+        out.stats,
+        read,
+    ))
+}
+
+/// Options of one run.
+#[derive(Debug, Clone, Default)]
+pub struct IndexOptions {
+    /// Worker threads for parsing and scanning (0: one per core, at most 4).
+    pub threads: usize,
+}
+
+/// Indexes `sources` into `store`. Stops early, after the current batch,
+/// when `cancel` is set.
+pub fn index_sources(
+    store: &mut Store,
+    scanner: &Arc<Scanner>,
+    config: &AgentConfig,
+    sources: &[SourceFile],
+    opts: &IndexOptions,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(IndexEvent),
+) -> Result<IndexReport, IndexError> {
+    let mut report = IndexReport::default();
+    let states: HashMap<String, SourceState> = store.source_states()?;
+    let mut work = Vec::new();
+    for s in sources {
+        if !config.enabled_sources.contains(&s.assistant) {
+            continue;
+        }
+        report.sources_seen += 1;
+        let key = s.path.to_string_lossy();
+        match plan(s, states.get(key.as_ref())) {
+            Ok(Some(w)) => work.push(w),
+            Ok(None) => report.sources_unchanged += 1,
+            Err(e) => {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    report.sources_failed += 1;
+                    report.errors.push((s.path.clone(), e.to_string()));
+                }
+            }
+        }
+    }
+    // Biggest first: better balance across workers.
+    work.sort_by_key(|w| std::cmp::Reverse(w.size.saturating_sub(w.from)));
+    let total: u64 = work.iter().map(|w| w.size.saturating_sub(w.from)).sum();
+    progress(IndexEvent::Planned {
+        sources: work.len() as u64,
+        bytes: total,
+    });
+    if work.is_empty() {
+        return Ok(report);
+    }
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(4)
+    } else {
+        opts.threads
+    }
+    .min(work.len())
+    .max(1);
+
+    type Item = Result<(PreparedSource, ParseStats, u64), (PathBuf, String)>;
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let work = &work;
+    let result: Result<(), IndexError> = std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<Item>(threads * 2);
+        let mut handles = Vec::new();
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, stop) = (&next, &stop);
+            handles.push(scope.spawn(move || -> Result<(), IndexError> {
+                let mut state = scanner
+                    .state()
+                    .map_err(|e| IndexError::Engine(e.to_string()))?;
+                loop {
+                    if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
+                        return Ok(());
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(w) = work.get(i) else { return Ok(()) };
+                    let item = prepare(scanner, &mut state, config, w.clone());
+                    if tx.send(item).is_err() {
+                        return Ok(());
+                    }
+                }
+            }));
+        }
+        drop(tx);
+        let mut batch: Vec<PreparedSource> = Vec::new();
+        let mut batch_bytes = 0u64;
+        let mut pending_progress = Vec::new();
+        let mut write_err = None;
+        for item in rx.iter() {
+            match item {
+                Ok((prepared, stats, read)) => {
+                    report.parse.add(&stats);
+                    report.bytes += read;
+                    batch_bytes += read;
+                    pending_progress.push(read);
+                    batch.push(prepared);
+                }
+                Err((path, reason)) => {
+                    tracing::warn!(path = %path.display(), %reason, "source not indexed");
+                    report.sources_failed += 1;
+                    report.errors.push((path, reason));
+                    progress(IndexEvent::Done { bytes: 0 });
+                }
+            }
+            if batch.len() >= BATCH_SOURCES || batch_bytes >= BATCH_BYTES {
+                if let Err(e) = flush(store, &mut batch, &mut report) {
+                    write_err = Some(e);
+                    break;
+                }
+                batch_bytes = 0;
+                for b in pending_progress.drain(..) {
+                    progress(IndexEvent::Done { bytes: b });
+                }
+                if cancel.load(Ordering::Relaxed) {
+                    report.cancelled = true;
+                    break;
+                }
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        drop(rx);
+        if write_err.is_none() && !report.cancelled {
+            if let Err(e) = flush(store, &mut batch, &mut report) {
+                write_err = Some(e);
+            }
+            for b in pending_progress.drain(..) {
+                progress(IndexEvent::Done { bytes: b });
+            }
+        }
+        for h in handles {
+            match h.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    write_err.get_or_insert(e);
+                }
+                Err(_) => {
+                    write_err.get_or_insert(IndexError::Engine("an index worker panicked".into()));
+                }
+            }
+        }
+        if cancel.load(Ordering::Relaxed) {
+            report.cancelled = true;
+        }
+        match write_err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    });
+    result?;
+    tracing::info!(
+        seen = report.sources_seen,
+        indexed = report.sources_indexed,
+        unchanged = report.sources_unchanged,
+        failed = report.sources_failed,
+        bytes = report.bytes,
+        messages = report.messages,
+        findings = report.findings,
+        "index run finished"
+    );
+    Ok(report)
+}
+
+fn flush(
+    store: &mut Store,
+    batch: &mut Vec<PreparedSource>,
+    report: &mut IndexReport,
+) -> Result<(), IndexError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let stats = store.write_batch(batch)?;
+    report.sources_indexed += stats.sources;
+    report.sessions += stats.sessions;
+    report.messages += stats.messages;
+    report.findings += stats.findings;
+    batch.clear();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_replaces_spans_on_char_boundaries() {
+        let t = "key=ghp_abc é end";
+        assert_eq!(
+            redact_spans(t, &[(4, 11, "github-pat")]),
+            "key=[REDACTED:github-pat] é end"
+        );
+        // A span ending inside a multi-byte character is widened.
+        let e = t.find('é').expect("é");
+        assert_eq!(
+            redact_spans(t, &[(e, e + 1, "x")]),
+            "key=ghp_abc [REDACTED:x] end"
+        );
+        // Overlaps merge; out-of-range spans are clamped.
+        assert_eq!(
+            redact_spans("abcdef", &[(1, 3, "a"), (2, 5, "b")]),
+            "a[REDACTED:a]f"
+        );
+        assert_eq!(redact_spans("abc", &[(1, 99, "a")]), "a[REDACTED:a]");
+    }
+
+    #[test]
+    fn body_holds_text_thinking_tools_and_results() {
+        let m = Message {
+            id: "m".into(),
+            role: crate::model::Role::Assistant,
+            timestamp: crate::time::Timestamp(0),
+            timestamp_estimated: false,
+            text: "hello".into(),
+            thinking: Some("hmm".into()),
+            tool_calls: vec![crate::model::ToolCall {
+                id: "t".into(),
+                name: "Bash".into(),
+                input_text: "cat .env".into(),
+            }],
+            tool_results: vec![crate::model::ToolResult {
+                call_id: "t".into(),
+                text: "A=1".into(),
+                is_error: false,
+            }],
+            raw_kind: "assistant".into(),
+        };
+        assert_eq!(
+            message_body(&m),
+            "hello\n\n[thinking]\nhmm\n\n[tool call: Bash]\ncat .env\n\n[tool result]\nA=1"
+        );
+    }
+}

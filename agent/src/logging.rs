@@ -1,0 +1,73 @@
+//! The agent's log file: `tracing-appender` daily rolling files in
+//! `<data dir>/logs`, owner-only, plus the usual stderr output.
+//!
+//! What is logged is decided by the call sites, which log paths, counts and
+//! rule ids — never message text or secret values.
+
+use std::path::{Path, PathBuf};
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_appender::rolling::{RollingFileAppender, Rotation};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{fmt, EnvFilter, Layer};
+
+/// File name prefix of the logs (`agent.YYYY-MM-DD.log`).
+pub const LOG_PREFIX: &str = "agent";
+
+/// Installs the global subscriber: stderr at `stderr_level`, and the
+/// rolling file at `info` (or `stderr_level` if more verbose). Keep the
+/// guard alive for the program's life. Fails when a subscriber is already
+/// set or the directory cannot be made.
+pub fn init(log_dir: &Path, stderr_level: &str) -> std::io::Result<WorkerGuard> {
+    crate::datadir::create_private_dir(log_dir)?;
+    let appender = RollingFileAppender::builder()
+        .rotation(Rotation::DAILY)
+        .filename_prefix(LOG_PREFIX)
+        .filename_suffix("log")
+        .max_log_files(14)
+        .build(log_dir)
+        .map_err(std::io::Error::other)?;
+    restrict_log_files(log_dir);
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let stderr_filter = EnvFilter::try_new(stderr_level).unwrap_or_else(|_| EnvFilter::new("warn"));
+    let verbose = matches!(
+        stderr_level.trim().to_ascii_lowercase().as_str(),
+        "debug" | "trace"
+    );
+    let file_filter = EnvFilter::new(if verbose { stderr_level } else { "info" });
+    tracing_subscriber::registry()
+        .with(
+            fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(stderr_filter),
+        )
+        .with(
+            fmt::layer()
+                .with_ansi(false)
+                .with_writer(writer)
+                .with_filter(file_filter),
+        )
+        .try_init()
+        .map_err(std::io::Error::other)?;
+    Ok(guard)
+}
+
+/// Sets `0600` on every log file (the appender creates files with the
+/// process umask). Called at start-up and periodically by the watcher, so
+/// a file rotated in mid-run is tightened too; the directory is `0700`
+/// meanwhile.
+pub fn restrict_log_files(log_dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let files: Vec<PathBuf> = std::fs::read_dir(log_dir)
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        for f in files {
+            let _ = std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = log_dir;
+}

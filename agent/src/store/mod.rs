@@ -1,0 +1,265 @@
+//! The encrypted session store: SQLCipher through `rusqlite`.
+//!
+//! Owns opening (raw 256-bit key, no KDF; WAL; `secure_delete`), the
+//! schema and its migrations (`schema`), writing parsed sessions
+//! (`ingest`), queries (`query`) and deletion (`delete`). It never creates
+//! a key for an existing database and never writes to a database it could
+//! not decrypt: a wrong or missing key is an error and the file stays
+//! byte-identical.
+
+pub mod delete;
+pub mod ingest;
+pub mod query;
+pub mod schema;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::keys::{KeyError, KeyProvider, StoreKey};
+
+/// The first 16 bytes of an unencrypted SQLite database.
+pub const PLAINTEXT_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Why the store could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "cannot decrypt the session store {path}: the key does not match (it was made with \
+         another key, or the key was lost). The file was left untouched; `mantra wipe` \
+         starts over"
+    )]
+    WrongKey { path: PathBuf },
+    #[error(
+        "the session store {path} exists but its key is missing ({where_}). The file was \
+         left untouched; restore the key, or `mantra wipe` to start over"
+    )]
+    MissingKey { path: PathBuf, where_: String },
+    #[error("{path} is an unencrypted SQLite database; refusing to use it as the session store")]
+    Plaintext { path: PathBuf },
+    #[error("the session store {path} has schema version {found}, newer than this Mantra ({supported}); upgrade Mantra")]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("no session store at {path}; run `mantra index` first")]
+    NotFound { path: PathBuf },
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("session store I/O on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("session store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// How to open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the database (and key) if absent.
+    Create,
+    /// Fail with [`StoreError::NotFound`] if absent.
+    Existing,
+}
+
+/// An open, decrypted, migrated store.
+pub struct Store {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens the store at `path` with the key from `keys`, creating both on
+    /// first use when `mode` is `Create`.
+    pub fn open(path: &Path, keys: &dyn KeyProvider, mode: OpenMode) -> Result<Store, StoreError> {
+        let exists = non_empty_file(path)?;
+        let key = match keys.get()? {
+            Some(k) => k,
+            None if exists => {
+                return Err(StoreError::MissingKey {
+                    path: path.to_path_buf(),
+                    where_: keys.describe(),
+                })
+            }
+            None if mode == OpenMode::Existing => {
+                return Err(StoreError::NotFound {
+                    path: path.to_path_buf(),
+                })
+            }
+            None => {
+                let k = StoreKey::generate()?;
+                keys.put(&k)?;
+                k
+            }
+        };
+        if !exists && mode == OpenMode::Existing {
+            return Err(StoreError::NotFound {
+                path: path.to_path_buf(),
+            });
+        }
+        Store::open_with_key(path, &key)
+    }
+
+    /// Opens (or creates) the store at `path` with `key` directly.
+    pub fn open_with_key(path: &Path, key: &StoreKey) -> Result<Store, StoreError> {
+        let exists = non_empty_file(path)?;
+        if exists {
+            check_not_plaintext(path)?;
+        } else if let Some(dir) = path.parent() {
+            crate::datadir::create_private_dir(dir).map_err(|source| StoreError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let flags = if exists {
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        };
+        let conn = Connection::open_with_flags(path, flags)?;
+        // Quiet SQLCipher's own stderr logging of HMAC failures.
+        let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
+        conn.execute_batch(&format!("PRAGMA key = {};", key.pragma_literal()))?;
+        // The first read decrypts page 1: a wrong key fails here, before
+        // anything could be written.
+        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            if exists && is_not_a_database(&e) {
+                return Err(StoreError::WrongKey {
+                    path: path.to_path_buf(),
+                });
+            }
+            return Err(e.into());
+        }
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA secure_delete = ON;
+             PRAGMA foreign_keys = ON;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -32768;
+             PRAGMA wal_autocheckpoint = 8192;",
+        )?;
+        restrict_permissions(path);
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found = schema::version(&self.conn)?;
+        if found > schema::CURRENT_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                supported: schema::CURRENT_VERSION,
+            });
+        }
+        if found < schema::CURRENT_VERSION {
+            schema::migrate_to(&mut self.conn, schema::CURRENT_VERSION)?;
+            tracing::info!(from = found, to = schema::CURRENT_VERSION, "store migrated");
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        Ok(schema::version(&self.conn)?)
+    }
+
+    /// The underlying connection, for tests and diagnostics.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Folds the WAL into the main file and rebuilds it without free
+    /// pages, so deleted rows leave no trace in the file.
+    pub fn compact(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch(
+            "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
+        )?;
+        Ok(())
+    }
+}
+
+fn is_not_a_database(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase
+    )
+}
+
+fn non_empty_file(path: &Path) -> Result<bool, StoreError> {
+    match std::fs::metadata(path) {
+        Ok(m) => Ok(m.len() > 0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(source) => Err(StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn check_not_plaintext(path: &Path) -> Result<(), StoreError> {
+    let mut head = [0u8; 16];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if n == 16 && &head == PLAINTEXT_HEADER {
+        return Err(StoreError::Plaintext {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// `0600` on the database and its WAL/SHM companions.
+fn restrict_permissions(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let _ =
+                std::fs::set_permissions(PathBuf::from(p), std::fs::Permissions::from_mode(0o600));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// Milliseconds since the epoch, now.
+pub(crate) fn now_ms() -> i64 {
+    crate::time::Timestamp::from_system_time(std::time::SystemTime::now())
+        .map(|t| t.millis())
+        .unwrap_or(0)
+}

@@ -1,0 +1,440 @@
+//! Reading the store: projects, session lists, one session, full-text
+//! search, and the exposure list.
+//!
+//! Every query that takes a project resolves it to one project id and
+//! filters on it in SQL, so a scoped query cannot return another project's
+//! rows. Search indexes and returns the redacted text of messages.
+
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+use super::{Store, StoreError};
+use crate::time::Timestamp;
+
+/// A project as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectRow {
+    pub id: i64,
+    pub path: String,
+    pub name: String,
+}
+
+/// One line of `sessions list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionRow {
+    /// Store id (stable while the session is stored).
+    #[serde(skip)]
+    pub rowid: i64,
+    /// The assistant's own session id.
+    pub id: String,
+    pub assistant: String,
+    pub project: Option<String>,
+    pub title: Option<String>,
+    pub started_at: Option<String>,
+    pub last_at: Option<String>,
+    pub messages: i64,
+    pub findings: i64,
+    pub source: String,
+}
+
+/// One stored message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageRow {
+    #[serde(skip)]
+    pub rowid: i64,
+    pub id: String,
+    pub role: String,
+    pub timestamp: String,
+    pub timestamp_estimated: bool,
+    /// The text with every detected secret replaced by `[REDACTED:rule]`.
+    pub text: String,
+    pub findings: Vec<FindingRow>,
+}
+
+/// A finding of a message, as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingRow {
+    pub rule_id: String,
+    pub severity: String,
+    pub fingerprint: String,
+    pub preview: String,
+}
+
+/// A search hit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchHit {
+    pub session: String,
+    pub assistant: String,
+    pub project: Option<String>,
+    pub message: String,
+    pub role: String,
+    pub timestamp: String,
+    /// Excerpt with the matched terms between `highlight` markers.
+    pub snippet: String,
+    /// FTS5 bm25 rank (lower is better).
+    pub rank: f64,
+}
+
+/// Filters of `sessions list`.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub project_id: Option<i64>,
+    /// Sessions with activity at or after this time (ms).
+    pub since: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+/// Markers placed around matched terms in snippets.
+#[derive(Debug, Clone)]
+pub struct Highlight {
+    pub open: String,
+    pub close: String,
+}
+
+fn ts_string(ms: Option<i64>) -> Option<String> {
+    ms.map(|m| Timestamp(m).to_rfc3339())
+}
+
+/// Quotes every whitespace-separated term so user input is never parsed
+/// as FTS5 syntax (terms are ANDed; `*` suffix keeps prefix search).
+pub fn fts_query(input: &str) -> Option<String> {
+    let terms: Vec<String> = input
+        .split_whitespace()
+        .filter_map(|t| {
+            let (body, prefix) = match t.strip_suffix('*') {
+                Some(b) => (b, true),
+                None => (t, false),
+            };
+            if body.is_empty() {
+                return None;
+            }
+            let q = format!("\"{}\"", body.replace('"', "\"\""));
+            Some(if prefix { format!("{q}*") } else { q })
+        })
+        .collect();
+    if terms.is_empty() {
+        None
+    } else {
+        Some(terms.join(" "))
+    }
+}
+
+impl Store {
+    /// Every project.
+    pub fn projects(&self) -> Result<Vec<ProjectRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, path, name FROM projects ORDER BY path")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ProjectRow {
+                id: r.get(0)?,
+                path: r.get(1)?,
+                name: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Resolves a user's project argument: an exact path (as recorded or
+    /// normalised), else a unique project name. Errors when ambiguous or
+    /// unknown.
+    pub fn resolve_project(&self, arg: &str) -> Result<ProjectRow, StoreError> {
+        let normalized = crate::paths::normalize_project_path(arg).unwrap_or_else(|| arg.into());
+        let projects = self.projects()?;
+        if let Some(p) = projects
+            .iter()
+            .find(|p| p.path == arg || p.path == normalized)
+        {
+            return Ok(p.clone());
+        }
+        let by_name: Vec<&ProjectRow> = projects.iter().filter(|p| p.name == arg).collect();
+        match by_name.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(StoreError::Invalid(format!(
+                "no project {arg:?} in the store (see `mantra sessions list`)"
+            ))),
+            many => Err(StoreError::Invalid(format!(
+                "project name {arg:?} is ambiguous: {}; give the full path",
+                many.iter()
+                    .map(|p| p.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// The project whose folder holds `path` (the deepest one), if any.
+    pub fn project_containing(&self, path: &str) -> Result<Option<ProjectRow>, StoreError> {
+        let Some(norm) = crate::paths::normalize_project_path(path) else {
+            return Ok(None);
+        };
+        Ok(self
+            .projects()?
+            .into_iter()
+            .filter(|p| {
+                norm == p.path
+                    || (norm.starts_with(&p.path)
+                        && (p.path.ends_with('/') || norm[p.path.len()..].starts_with('/')))
+            })
+            .max_by_key(|p| p.path.len()))
+    }
+
+    /// Sessions, most recent activity first.
+    pub fn list_sessions(&self, f: &SessionFilter) -> Result<Vec<SessionRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.id, s.native_id, s.assistant, p.path, s.title, s.started_at, s.last_at,
+                    s.message_count, s.finding_count, src.path
+             FROM sessions s
+             JOIN sources src ON src.id = s.source_id
+             LEFT JOIN projects p ON p.id = s.project_id
+             WHERE (?1 IS NULL OR s.project_id = ?1)
+               AND (?2 IS NULL OR coalesce(s.last_at, s.started_at, 0) >= ?2)
+             ORDER BY coalesce(s.last_at, s.started_at, 0) DESC, s.id DESC
+             LIMIT ?3",
+        )?;
+        let limit = f.limit.map_or(-1i64, i64::from);
+        let rows = stmt.query_map(params![f.project_id, f.since, limit], session_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Finds sessions by id: the assistant's session id exactly, else a
+    /// unique prefix of it. `project_id` scopes the lookup.
+    pub fn find_session(
+        &self,
+        id: &str,
+        project_id: Option<i64>,
+    ) -> Result<SessionRow, StoreError> {
+        let sql = "SELECT s.id, s.native_id, s.assistant, p.path, s.title, s.started_at, s.last_at,
+                    s.message_count, s.finding_count, src.path
+             FROM sessions s
+             JOIN sources src ON src.id = s.source_id
+             LEFT JOIN projects p ON p.id = s.project_id
+             WHERE (?2 IS NULL OR s.project_id = ?2) AND ";
+        let exact: Vec<SessionRow> = self
+            .conn
+            .prepare(&format!("{sql} s.native_id = ?1 ORDER BY s.id"))?
+            .query_map(params![id, project_id], session_row)?
+            .collect::<Result<_, _>>()?;
+        let candidates = if exact.is_empty() {
+            let pattern = format!(
+                "{}%",
+                id.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            self.conn
+                .prepare(&format!(
+                    "{sql} s.native_id LIKE ?3 ESCAPE '\\' ORDER BY s.id LIMIT 20"
+                ))?
+                .query_map(params![id, project_id, pattern], session_row)?
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            exact
+        };
+        match candidates.len() {
+            0 => Err(StoreError::Invalid(format!(
+                "no session {id:?} in the store"
+            ))),
+            1 => candidates
+                .into_iter()
+                .next()
+                .ok_or_else(|| StoreError::Invalid("no session".into())),
+            _ => Err(StoreError::Invalid(format!(
+                "session id {id:?} is ambiguous: {}",
+                candidates
+                    .iter()
+                    .map(|s| format!("{} ({})", s.id, s.assistant))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// The messages of a session in order, redacted.
+    pub fn session_messages(&self, session_rowid: i64) -> Result<Vec<MessageRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, native_id, role, ts, ts_estimated, coalesce(redacted_text, text)
+             FROM messages WHERE session_id = ?1 ORDER BY ts, id",
+        )?;
+        let mut fstmt = self.conn.prepare(
+            "SELECT rule_id, severity, fingerprint, preview FROM findings
+             WHERE message_id = ?1 ORDER BY start",
+        )?;
+        let rows: Vec<MessageRow> = stmt
+            .query_map([session_rowid], |r| {
+                Ok(MessageRow {
+                    rowid: r.get(0)?,
+                    id: r.get(1)?,
+                    role: r.get(2)?,
+                    timestamp: Timestamp(r.get(3)?).to_rfc3339(),
+                    timestamp_estimated: r.get(4)?,
+                    text: r.get(5)?,
+                    findings: Vec::new(),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for mut m in rows {
+            m.findings = fstmt
+                .query_map([m.rowid], |r| {
+                    Ok(FindingRow {
+                        rule_id: r.get(0)?,
+                        severity: r.get(1)?,
+                        fingerprint: r.get(2)?,
+                        preview: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            out.push(m);
+        }
+        Ok(out)
+    }
+
+    /// Full-text search over redacted message text, best first.
+    pub fn search(
+        &self,
+        query: &str,
+        project_id: Option<i64>,
+        limit: u32,
+        hl: &Highlight,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        let Some(q) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare(
+            "SELECT s.native_id, s.assistant, p.path, m.native_id, m.role, m.ts,
+                    snippet(messages_fts, 0, ?3, ?4, '…', 16), messages_fts.rank
+             FROM messages_fts
+             JOIN messages m ON m.id = messages_fts.rowid
+             JOIN sessions s ON s.id = m.session_id
+             LEFT JOIN projects p ON p.id = s.project_id
+             WHERE messages_fts MATCH ?1 AND (?2 IS NULL OR s.project_id = ?2)
+             ORDER BY messages_fts.rank
+             LIMIT ?5",
+        )?;
+        let rows = stmt.query_map(
+            params![q, project_id, hl.open, hl.close, i64::from(limit)],
+            |r| {
+                Ok(SearchHit {
+                    session: r.get(0)?,
+                    assistant: r.get(1)?,
+                    project: r.get(2)?,
+                    message: r.get(3)?,
+                    role: r.get(4)?,
+                    timestamp: Timestamp(r.get(5)?).to_rfc3339(),
+                    snippet: r.get(6)?,
+                    rank: r.get(7)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Builds the exposure list the git hooks read, from the exposure table.
+    pub fn exposure_list(
+        &self,
+        fingerprint_key: &[u8],
+    ) -> Result<mantra_detect::exposure::ExposureList, StoreError> {
+        use mantra_detect::exposure::{Exposure, ExposureList, ExposureSession};
+        let now = Timestamp(super::now_ms()).to_rfc3339();
+        let mut list = ExposureList::new(now, fingerprint_key);
+        let mut stmt = self.conn.prepare(
+            "SELECT e.fingerprint, e.rule_id, e.preview, e.first_seen, e.last_seen,
+                    s.assistant, s.native_id, p.path, s.title
+             FROM exposures e
+             JOIN sessions s ON s.id = e.session_id
+             LEFT JOIN projects p ON p.id = s.project_id
+             ORDER BY e.fingerprint, e.last_seen DESC",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let fp: String = r.get(0)?;
+            let first: i64 = r.get(3)?;
+            let last: i64 = r.get(4)?;
+            let session = ExposureSession {
+                assistant: r.get(5)?,
+                session_id: r.get(6)?,
+                project: r.get(7)?,
+                title: r.get(8)?,
+                seen_at: Timestamp(last).to_rfc3339(),
+            };
+            match list.exposures.last_mut() {
+                Some(e) if e.fingerprint == fp => {
+                    if first < parse_ms(&e.first_seen) {
+                        e.first_seen = Timestamp(first).to_rfc3339();
+                    }
+                    if e.sessions.len() < 5 {
+                        e.sessions.push(session);
+                    }
+                }
+                _ => list.exposures.push(Exposure {
+                    fingerprint: fp,
+                    rule_id: r.get(1)?,
+                    redacted: r.get(2)?,
+                    first_seen: Timestamp(first).to_rfc3339(),
+                    last_seen: Timestamp(last).to_rfc3339(),
+                    sessions: vec![session],
+                }),
+            }
+        }
+        Ok(list)
+    }
+
+    /// Counts of rows, for status output and tests.
+    pub fn counts(&self) -> Result<StoreCounts, StoreError> {
+        let c = |sql: &str| -> Result<i64, StoreError> {
+            Ok(self.conn.query_row(sql, [], |r| r.get(0))?)
+        };
+        Ok(StoreCounts {
+            sources: c("SELECT count(*) FROM sources")?,
+            projects: c("SELECT count(*) FROM projects")?,
+            sessions: c("SELECT count(*) FROM sessions")?,
+            messages: c("SELECT count(*) FROM messages")?,
+            findings: c("SELECT count(*) FROM findings")?,
+            exposures: c("SELECT count(DISTINCT fingerprint) FROM exposures")?,
+        })
+    }
+
+    /// The stored id of the session with this store rowid's project.
+    pub fn session_project(&self, session_rowid: i64) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT project_id FROM sessions WHERE id = ?1",
+                [session_rowid],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+}
+
+fn parse_ms(s: &str) -> i64 {
+    Timestamp::parse_iso(s).map_or(i64::MAX, |t| t.millis())
+}
+
+/// Row counts of the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StoreCounts {
+    pub sources: i64,
+    pub projects: i64,
+    pub sessions: i64,
+    pub messages: i64,
+    pub findings: i64,
+    pub exposures: i64,
+}
+
+fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+    Ok(SessionRow {
+        rowid: r.get(0)?,
+        id: r.get(1)?,
+        assistant: r.get(2)?,
+        project: r.get(3)?,
+        title: r.get(4)?,
+        started_at: ts_string(r.get(5)?),
+        last_at: ts_string(r.get(6)?),
+        messages: r.get(7)?,
+        findings: r.get(8)?,
+        source: r.get(9)?,
+    })
+}

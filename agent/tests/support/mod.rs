@@ -1,0 +1,149 @@
+//! Helpers for the store/index tests: Claude Code transcripts written into
+//! a temporary home, a real scanner, and stores opened with a real key file.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use mantra_agent::index::{index_sources, IndexOptions, IndexReport};
+use mantra_agent::keys::FileKeys;
+use mantra_agent::store::{OpenMode, Store};
+use mantra_agent::{AgentConfig, DataDir, DiscoveryEnv, Os};
+use mantra_detect::{EngineKind, RuleSet, ScanOptions, Scanner};
+
+/// A GitHub token the built-in rules detect (valid checksum).
+pub const SECRET: &str = "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";
+
+pub struct Env {
+    pub tmp: tempfile::TempDir,
+    pub home: PathBuf,
+    pub data: DataDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        let data = DataDir::new(tmp.path().join("data"));
+        Env { tmp, home, data }
+    }
+
+    pub fn keys(&self) -> FileKeys {
+        FileKeys::new(self.data.key_file())
+    }
+
+    pub fn open(&self) -> Store {
+        mantra_agent::lifecycle::open_store(&self.data, &self.keys(), OpenMode::Create)
+            .expect("open store")
+    }
+
+    pub fn discovery(&self) -> DiscoveryEnv {
+        DiscoveryEnv::new(&self.home, Os::Linux)
+    }
+
+    /// Path of a Claude session file for project `cwd`.
+    pub fn claude_file(&self, cwd: &str, session: &str) -> PathBuf {
+        let enc = cwd.replace('/', "-");
+        let dir = self.home.join(".claude").join("projects").join(enc);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        dir.join(format!("{session}.jsonl"))
+    }
+
+    pub fn index(&self, store: &mut Store, config: &AgentConfig) -> IndexReport {
+        let sources = mantra_agent::discover_all(&self.discovery());
+        index_sources(
+            store,
+            &scanner(config),
+            config,
+            &sources,
+            &IndexOptions::default(),
+            &AtomicBool::new(false),
+            &mut |_| {},
+        )
+        .expect("index")
+    }
+}
+
+pub fn scanner(config: &AgentConfig) -> Arc<Scanner> {
+    let (rules, _) = RuleSet::builtin();
+    let opts = ScanOptions {
+        fingerprint_key: config.fingerprint_key.clone(),
+        ..Default::default()
+    };
+    Arc::new(Scanner::new(Arc::new(rules), EngineKind::default_available(), opts).expect("scanner"))
+}
+
+/// One Claude user record.
+pub fn user_line(session: &str, cwd: &str, uuid: &str, ts: &str, text: &str) -> String {
+    serde_json::json!({
+        "type": "user", "sessionId": session, "cwd": cwd, "uuid": uuid,
+        "timestamp": ts, "message": {"role": "user", "content": text}
+    })
+    .to_string()
+        + "\n"
+}
+
+/// One Claude assistant record (one part of message `msg_id`).
+pub fn assistant_line(
+    session: &str,
+    cwd: &str,
+    uuid: &str,
+    msg_id: &str,
+    ts: &str,
+    text: &str,
+) -> String {
+    serde_json::json!({
+        "type": "assistant", "sessionId": session, "cwd": cwd, "uuid": uuid,
+        "timestamp": ts,
+        "message": {"id": msg_id, "role": "assistant", "type": "message",
+                    "content": [{"type": "text", "text": text}]}
+    })
+    .to_string()
+        + "\n"
+}
+
+pub fn append(path: &Path, s: &str) {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open");
+    f.write_all(s.as_bytes()).expect("write");
+}
+
+/// Every text value of every row of every ordinary table, for "the secret
+/// is nowhere" checks on the decrypted content.
+pub fn all_text(store: &Store) -> String {
+    let conn = store.connection();
+    let mut tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .expect("tables")
+        .query_map([], |r| r.get(0))
+        .expect("q")
+        .collect::<Result<_, _>>()
+        .expect("names");
+    tables.sort();
+    let mut out = String::new();
+    for t in tables {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM \"{t}\""))
+            .expect("select");
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).expect("rows");
+        while let Some(r) = rows.next().expect("row") {
+            for i in 0..n {
+                match r.get_ref(i).expect("col") {
+                    rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => {
+                        out.push_str(&String::from_utf8_lossy(b));
+                        out.push('\n');
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}

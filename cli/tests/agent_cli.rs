@@ -1,0 +1,561 @@
+//! The agent commands, driven through the real `mantra` binary with a
+//! temporary home (discovery) and a temporary `MANTRA_HOME` (store).
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+const SECRET: &str = "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";
+
+struct T {
+    _tmp: tempfile::TempDir,
+    home: PathBuf,
+    data: PathBuf,
+}
+
+impl T {
+    fn new() -> T {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let home = tmp.path().join("home");
+        let data = tmp.path().join("data");
+        std::fs::create_dir_all(&home).expect("home");
+        T {
+            _tmp: tmp,
+            home,
+            data,
+        }
+    }
+
+    /// The command as given; query commands without a project get
+    /// `--all-projects` (project isolation is on by default).
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut args: Vec<&str> = args.to_vec();
+        let query = matches!(args.first(), Some(&"sessions" | &"search" | &"share"));
+        if query && !args.contains(&"--project") {
+            args.push("--all-projects");
+        }
+        self.raw(&args)
+    }
+
+    fn raw(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mantra"));
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("MANTRA_HOME", &self.data)
+            .env("MANTRA_KEY_STORE", "file")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("run mantra")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "mantra {args:?} failed: {}\n{}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).expect("json output")
+    }
+
+    fn claude(&self, cwd: &str, sid: &str, lines: &[String]) -> PathBuf {
+        let dir = self
+            .home
+            .join(".claude/projects")
+            .join(cwd.replace('/', "-"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let f = dir.join(format!("{sid}.jsonl"));
+        let mut body = std::fs::read_to_string(&f).unwrap_or_default();
+        for l in lines {
+            body.push_str(l);
+        }
+        std::fs::write(&f, body).expect("write");
+        f
+    }
+}
+
+fn user(sid: &str, cwd: &str, uuid: &str, ts: &str, text: &str) -> String {
+    serde_json::json!({"type":"user","sessionId":sid,"cwd":cwd,"uuid":uuid,"timestamp":ts,
+        "message":{"role":"user","content":text}})
+    .to_string()
+        + "\n"
+}
+
+fn assistant(sid: &str, cwd: &str, uuid: &str, id: &str, ts: &str, text: &str) -> String {
+    serde_json::json!({"type":"assistant","sessionId":sid,"cwd":cwd,"uuid":uuid,"timestamp":ts,
+        "message":{"id":id,"role":"assistant","content":[{"type":"text","text":text}]}})
+    .to_string()
+        + "\n"
+}
+
+fn two_projects(t: &T) {
+    t.claude(
+        "/work/alpha",
+        "aaaaaaaa-0000-4000-8000-000000000001",
+        &[
+            user(
+                "aaaaaaaa-0000-4000-8000-000000000001",
+                "/work/alpha",
+                "u1",
+                "2026-01-01T10:00:00Z",
+                "set up the walrus pipeline",
+            ),
+            assistant(
+                "aaaaaaaa-0000-4000-8000-000000000001",
+                "/work/alpha",
+                "a1",
+                "msg_a",
+                "2026-01-01T10:00:01Z",
+                &format!("export GITHUB_TOKEN={SECRET} then push the walrus"),
+            ),
+        ],
+    );
+    t.claude(
+        "/work/beta",
+        "bbbbbbbb-0000-4000-8000-000000000002",
+        &[user(
+            "bbbbbbbb-0000-4000-8000-000000000002",
+            "/work/beta",
+            "u1",
+            "2026-03-01T10:00:00Z",
+            "walrus in beta too",
+        )],
+    );
+}
+
+#[test]
+fn index_list_show_search_with_redaction_and_isolation() {
+    let t = T::new();
+    two_projects(&t);
+    let out = t.run(&["index"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("indexed 2 of 2"), "{err}");
+    assert!(!err.contains('\r'), "no progress bar when piped");
+
+    let db = std::fs::read(t.data.join("sessions.db")).expect("db");
+    assert_ne!(&db[..16], b"SQLite format 3\0");
+    assert!(t.data.join("store.key").exists());
+    assert!(t.data.join("exposures.json").exists());
+
+    let list = t.json(&["sessions", "list", "--json"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(2));
+    let scoped = t.json(&["sessions", "list", "--project", "alpha", "--json"]);
+    assert_eq!(scoped.as_array().map(Vec::len), Some(1));
+    assert_eq!(scoped[0]["project"], "/work/alpha");
+    let since = t.json(&["sessions", "list", "--since", "2026-02-01", "--json"]);
+    assert_eq!(since.as_array().map(Vec::len), Some(1));
+    assert_eq!(since[0]["project"], "/work/beta");
+
+    let hits = t.json(&["search", "walrus", "--json"]);
+    assert_eq!(hits.as_array().map(Vec::len), Some(3));
+    let hits = t.json(&["search", "walrus", "--project", "/work/beta", "--json"]);
+    assert_eq!(hits.as_array().map(Vec::len), Some(1));
+    assert_eq!(hits[0]["project"], "/work/beta");
+    let text = t.ok(&["search", "GITHUB_TOKEN"]);
+    assert!(text.contains("[REDACTED:"), "{text}");
+    assert!(!text.contains(SECRET));
+    assert!(text.contains("«"), "highlighted: {text}");
+
+    let show = t.ok(&["sessions", "show", "aaaaaaaa"]);
+    assert!(show.contains("walrus pipeline"));
+    assert!(show.contains("[REDACTED:"));
+    assert!(!show.contains(SECRET), "{show}");
+
+    // Logs: owner-only, never message text or secrets.
+    let logs: Vec<PathBuf> = std::fs::read_dir(t.data.join("logs"))
+        .expect("logs")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(!logs.is_empty());
+    let all_logs: String = logs
+        .iter()
+        .map(|l| std::fs::read_to_string(l).unwrap_or_default())
+        .collect();
+    assert!(all_logs.contains("index run finished"), "{all_logs}");
+    for l in logs {
+        let body = std::fs::read_to_string(&l).expect("log");
+        assert!(!body.contains(SECRET) && !body.contains("walrus"), "{body}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&l).expect("m").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", l.display());
+        }
+    }
+}
+
+#[test]
+fn share_is_redacted_and_encrypts_to_age() {
+    let t = T::new();
+    two_projects(&t);
+    t.ok(&["index"]);
+    for fmt in ["md", "json", "html"] {
+        let out = t.data.join(format!("share.{fmt}"));
+        t.ok(&["share", "aaaaaaaa", "--out", out.to_str().expect("p")]);
+        let body = std::fs::read_to_string(&out).expect("read");
+        assert!(body.contains("walrus pipeline"), "{fmt}");
+        assert!(body.contains("[REDACTED:"), "{fmt}");
+        assert!(!body.contains(SECRET), "{fmt}");
+    }
+    let enc = t.data.join("share.md.age");
+    let o = t
+        .cmd(&[
+            "share",
+            "aaaaaaaa",
+            "--out",
+            enc.to_str().expect("p"),
+            "--format",
+            "md",
+            "--encrypt",
+        ])
+        .env("MANTRA_SHARE_PASSPHRASE", "correct horse battery")
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(&enc).expect("enc");
+    assert!(bytes.starts_with(b"age-encryption.org/v1"));
+    let id = age::scrypt::Identity::new(age::secrecy::SecretString::from(
+        "correct horse battery".to_string(),
+    ));
+    let dec = age::Decryptor::new(&bytes[..]).expect("decryptor");
+    let mut r = dec
+        .decrypt(std::iter::once(&id as &dyn age::Identity))
+        .expect("decrypt");
+    let mut plain = String::new();
+    r.read_to_string(&mut plain).expect("read");
+    assert!(plain.contains("walrus pipeline") && !plain.contains(SECRET));
+
+    // To a recipient.
+    let key = age::x25519::Identity::generate();
+    let rec = key.to_public().to_string();
+    let enc2 = t.data.join("share2.age");
+    t.ok(&[
+        "share",
+        "aaaaaaaa",
+        "--out",
+        enc2.to_str().expect("p"),
+        "--recipient",
+        &rec,
+    ]);
+    let bytes = std::fs::read(&enc2).expect("enc");
+    let dec = age::Decryptor::new(&bytes[..]).expect("decryptor");
+    let mut r = dec
+        .decrypt(std::iter::once(&key as &dyn age::Identity))
+        .expect("decrypt");
+    let mut plain = String::new();
+    r.read_to_string(&mut plain).expect("read");
+    assert!(plain.contains("walrus"));
+
+    // --encrypt without a passphrase is an error, and nothing is written.
+    let enc3 = t.data.join("share3.age");
+    let o = t.run(&[
+        "share",
+        "aaaaaaaa",
+        "--out",
+        enc3.to_str().expect("p"),
+        "--encrypt",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!enc3.exists());
+}
+
+#[test]
+fn delete_and_wipe() {
+    let t = T::new();
+    two_projects(&t);
+    t.ok(&["index"]);
+    t.ok(&["delete", "--project", "alpha"]);
+    let list = t.json(&["sessions", "list", "--json"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    assert!(t
+        .json(&["search", "pipeline", "--json"])
+        .as_array()
+        .is_some_and(Vec::is_empty));
+    let exposures = std::fs::read_to_string(t.data.join("exposures.json")).expect("exp");
+    assert!(
+        !exposures.contains("aaaaaaaa"),
+        "exposures of deleted sessions are gone"
+    );
+    t.ok(&["delete", "--before", "2026-06-01"]);
+    assert!(t
+        .json(&["sessions", "list", "--json"])
+        .as_array()
+        .is_some_and(Vec::is_empty));
+    let o = t.run(&["delete"]);
+    assert_eq!(o.status.code(), Some(2), "a scope is required");
+
+    let o = t.run(&["wipe"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "confirmation required without a terminal"
+    );
+    assert!(t.data.join("sessions.db").exists());
+    t.ok(&["wipe", "--yes"]);
+    for f in [
+        "sessions.db",
+        "store.key",
+        "exposures.json",
+        "logs",
+        "cache",
+    ] {
+        assert!(!t.data.join(f).exists(), "{f} remains");
+    }
+    let o = t.run(&["sessions", "list"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("mantra index"));
+}
+
+#[test]
+fn wrong_key_is_a_clear_error_and_the_store_is_untouched() {
+    let t = T::new();
+    two_projects(&t);
+    t.ok(&["index"]);
+    let db = t.data.join("sessions.db");
+    let before = std::fs::read(&db).expect("db");
+    std::fs::write(t.data.join("store.key"), format!("{}\n", "ab".repeat(32))).expect("key");
+    for args in [
+        &["index"][..],
+        &["sessions", "list"][..],
+        &["search", "x"][..],
+    ] {
+        let o = t.run(args);
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("key does not match"), "{err}");
+    }
+    assert_eq!(std::fs::read(&db).expect("db"), before);
+}
+
+fn big_tree(t: &T, files: usize, msgs: usize) {
+    let filler = "the quick brown fox jumps over the lazy dog ".repeat(40);
+    for i in 0..files {
+        let sid = format!("{i:08x}-0000-4000-8000-000000000000");
+        let cwd = format!("/work/p{}", i % 7);
+        let mut lines = Vec::with_capacity(msgs);
+        for j in 0..msgs {
+            let ts = format!("2026-01-01T10:{:02}:{:02}Z", (j / 60) % 60, j % 60);
+            lines.push(user(
+                &sid,
+                &cwd,
+                &format!("u{j}"),
+                &ts,
+                &format!("{filler} n{i}m{j}"),
+            ));
+        }
+        t.claude(&cwd, &sid, &lines);
+    }
+}
+
+fn total_messages(t: &T) -> (usize, i64) {
+    let list = t.json(&["sessions", "list", "--json"]);
+    let arr = list.as_array().cloned().unwrap_or_default();
+    let msgs = arr
+        .iter()
+        .map(|s| s["messages"].as_i64().unwrap_or(0))
+        .sum();
+    (arr.len(), msgs)
+}
+
+#[test]
+fn kill_9_mid_index_leaves_a_consistent_store_that_resumes() {
+    let t = T::new();
+    let (files, msgs) = (400, 60); // ~45 MB
+    big_tree(&t, files, msgs);
+    // First a run that creates the store, so the kill lands in indexing.
+    let mut child = t
+        .cmd(&["index"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Kill once at least one batch is committed (a reader sees sessions),
+    // while the run is still going.
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() || start.elapsed().as_secs() >= 60 {
+            break;
+        }
+        let o = t.run(&["sessions", "list", "--json", "--limit", "1"]);
+        if o.status.success() && o.stdout.starts_with(b"[\n  {") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let finished_early = child.try_wait().expect("wait").is_some();
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+    // Whatever was committed is consistent: every stored session has all
+    // its messages (one transaction per batch of whole files).
+    let (sessions, total) = total_messages(&t);
+    eprintln!(
+        "after kill -9: {sessions} of {files} sessions stored (finished early: {finished_early})"
+    );
+    assert_eq!(
+        total,
+        sessions as i64 * msgs as i64,
+        "partial sessions after kill"
+    );
+    if !finished_early {
+        assert!(
+            sessions < files,
+            "the kill landed mid-run ({sessions} of {files})"
+        );
+    }
+    // Resume, then once more: complete, no duplicates, nothing re-read.
+    t.ok(&["index"]);
+    assert_eq!(total_messages(&t), (files, (files * msgs) as i64));
+    let o = t.run(&["index", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(report["bytes"], 0);
+    assert_eq!(report["sources_unchanged"], files);
+    let integrity = t.ok(&["search", "n17m5", "--json"]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&integrity)
+            .expect("j")
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn agent_run_indexes_changes_within_seconds_and_stops_on_sigterm() {
+    let t = T::new();
+    let sid = "cccccccc-0000-4000-8000-000000000003";
+    let f = t.claude(
+        "/work/gamma",
+        sid,
+        &[user(
+            sid,
+            "/work/gamma",
+            "u1",
+            "2026-01-01T10:00:00Z",
+            "first okapi",
+        )],
+    );
+    let mut child = t
+        .cmd(&["agent", "run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let wait_for = |word: &str| -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            let o = t.run(&["search", word, "--json"]);
+            if o.status.success() {
+                let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+                if v.as_array().is_some_and(|a| !a.is_empty()) {
+                    return true;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        false
+    };
+    assert!(wait_for("okapi"), "initial index");
+    let appended = std::time::Instant::now();
+    let mut body = std::fs::read_to_string(&f).expect("r");
+    body.push_str(&user(
+        sid,
+        "/work/gamma",
+        "u2",
+        "2026-01-01T10:00:01Z",
+        "second narwhal",
+    ));
+    std::fs::write(&f, body).expect("w");
+    assert!(wait_for("narwhal"), "change indexed");
+    assert!(
+        appended.elapsed().as_secs() < 10,
+        "within seconds: {:?}",
+        appended.elapsed()
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let code = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "agent did not stop on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(code.success(), "clean exit: {code}");
+}
+
+#[test]
+fn project_isolation_scopes_to_the_current_directory_s_project() {
+    let t = T::new();
+    let alpha = t.home.join("code").join("alpha");
+    let beta = t.home.join("code").join("beta");
+    std::fs::create_dir_all(alpha.join("src")).expect("mkdir");
+    std::fs::create_dir_all(&beta).expect("mkdir");
+    let (a, b) = (
+        alpha.to_string_lossy().into_owned(),
+        beta.to_string_lossy().into_owned(),
+    );
+    t.claude(
+        &a,
+        "a1",
+        &[user(
+            "a1",
+            &a,
+            "u1",
+            "2026-01-01T10:00:00Z",
+            "heron in alpha",
+        )],
+    );
+    t.claude(
+        &b,
+        "b1",
+        &[user(
+            "b1",
+            &b,
+            "u1",
+            "2026-01-01T10:00:00Z",
+            "heron in beta",
+        )],
+    );
+    t.ok(&["index"]);
+    let run_in =
+        |dir: &std::path::Path, args: &[&str]| t.raw(args).current_dir(dir).output().expect("run");
+    let o = run_in(&alpha.join("src"), &["search", "heron", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let hits: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(hits.as_array().map(Vec::len), Some(1));
+    assert_eq!(hits[0]["project"].as_str(), Some(a.as_str()));
+    // Another project's session is not reachable from here, even by id.
+    let o = run_in(&alpha, &["sessions", "show", "b1"]);
+    assert_eq!(o.status.code(), Some(2));
+    // Outside every project: a clear error, unless asked for everything.
+    let o = run_in(&t.home, &["search", "heron"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--all-projects"));
+    let o = run_in(&t.home, &["search", "heron", "--all-projects", "--json"]);
+    let hits: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(hits.as_array().map(Vec::len), Some(2));
+}
