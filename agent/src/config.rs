@@ -6,15 +6,9 @@ use std::collections::BTreeSet;
 
 use crate::model::Assistant;
 
-/// What to do when the OS keychain cannot hold the store key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum KeyFallback {
-    /// Keep the key in a `0600` file in the data directory (default).
-    #[default]
-    File,
-    /// Refuse to create or open the store.
-    Deny,
-}
+/// What to do when the OS keychain cannot hold the store key: the policy
+/// model's type (`storage.key_fallback`).
+pub use mantra_policy::KeyFallback;
 
 /// Policy-derived agent settings.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,6 +12,7 @@ use clap::{Args, Subcommand};
 use mantra_agent::export::{Encryption, ShareFormat};
 use mantra_agent::index::{IndexEvent, IndexOptions, IndexReport};
 use mantra_agent::keys::KeyProvider;
+use mantra_agent::model::Assistant;
 use mantra_agent::store::delete::DeleteScope;
 use mantra_agent::store::query::{Highlight, SessionFilter};
 use mantra_agent::store::{OpenMode, Store};
@@ -195,7 +196,43 @@ pub fn init_logging(
 
 /// Runs an agent command with the default settings.
 pub fn run(cmd: AgentCommand) -> Result<u8> {
-    run_with_config(cmd, &AgentConfig::default())
+    run_with_config(
+        cmd,
+        &config_from_policy(&crate::policy_cmd::effective().policy),
+    )
+}
+
+/// The agent settings the effective policy decides.
+pub fn config_from_policy(policy: &mantra_policy::Policy) -> AgentConfig {
+    let sources = &policy.agent.sources;
+    let enabled = [
+        (Assistant::ClaudeCode, sources.claude_code),
+        (Assistant::Codex, sources.codex),
+        (Assistant::GeminiCli, sources.gemini),
+        (Assistant::Cursor, sources.cursor),
+        (Assistant::CopilotChat, sources.copilot_chat),
+        (Assistant::Cline, sources.cline),
+        (Assistant::RooCode, sources.roo_code),
+        (Assistant::Continue, sources.continue_dev),
+        (Assistant::Aider, sources.aider),
+        (Assistant::Opencode, sources.opencode),
+    ];
+    let mut config = AgentConfig {
+        redact_at_rest: policy.agent.redact_at_rest,
+        retention_days: (policy.agent.retention_days > 0).then_some(policy.agent.retention_days),
+        project_isolation: policy.agent.project_isolation,
+        enabled_sources: enabled
+            .into_iter()
+            .filter(|(_, on)| *on)
+            .map(|(a, _)| a)
+            .collect(),
+        key_fallback: policy.storage.key_fallback,
+        ..AgentConfig::default()
+    };
+    if let Some(key) = policy.fingerprint_key.as_deref().filter(|k| !k.is_empty()) {
+        config.fingerprint_key = key.as_bytes().to_vec();
+    }
+    config
 }
 
 /// Runs an agent command with policy-derived settings.
@@ -683,5 +720,31 @@ mod tests {
         assert_eq!(parse_time("1970-01-02", now).expect("date"), 86_400_000);
         assert!(parse_time("soon", now).is_err());
         assert!(parse_time("5y", now).is_err());
+    }
+}
+
+#[cfg(test)]
+mod policy_mapping_tests {
+    use super::*;
+
+    #[test]
+    fn agent_settings_follow_policy() {
+        let mut policy = mantra_policy::Policy::default();
+        let defaults = config_from_policy(&policy);
+        assert_eq!(defaults.enabled_sources.len(), Assistant::ALL.len());
+        assert_eq!(defaults.retention_days, None);
+
+        policy.agent.sources.codex = false;
+        policy.agent.retention_days = 30;
+        policy.agent.redact_at_rest = false;
+        policy.storage.key_fallback = mantra_policy::KeyFallback::Deny;
+        policy.fingerprint_key = Some("org-key".into());
+        let c = config_from_policy(&policy);
+        assert!(!c.enabled_sources.contains(&Assistant::Codex));
+        assert!(c.enabled_sources.contains(&Assistant::ClaudeCode));
+        assert_eq!(c.retention_days, Some(30));
+        assert!(!c.redact_at_rest);
+        assert_eq!(c.key_fallback, mantra_policy::KeyFallback::Deny);
+        assert_eq!(c.fingerprint_key, b"org-key");
     }
 }
