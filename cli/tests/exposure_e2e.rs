@@ -1,0 +1,66 @@
+//! The headline flow, end to end through the real binary: a secret pasted
+//! into a Claude Code session is indexed by `mantra index`, which writes the
+//! exposure list; a later commit of that secret — bare, where no rule
+//! matches it — is blocked and the message names the session.
+
+mod hooks_common;
+
+use hooks_common::*;
+
+#[test]
+fn a_secret_pasted_into_a_session_blocks_its_commit_and_names_the_session() {
+    let mut w = World::new();
+    // The store key goes to a 0600 file: the test must not depend on a
+    // desktop keychain.
+    w.extra_env.push(("MANTRA_KEY_STORE".into(), "file".into()));
+    let password = bare_password();
+    let session_id = "5f2a9c1e-0000-4000-8000-0000000000e2";
+    let project = w.home.join("work/shop");
+    std::fs::create_dir_all(&project).expect("project");
+    let sessions = w.home.join(".claude/projects/-work-shop");
+    std::fs::create_dir_all(&sessions).expect("sessions");
+    let record = serde_json::json!({
+        "type": "user",
+        "cwd": project.display().to_string(),
+        "sessionId": session_id,
+        "uuid": "u-1",
+        "timestamp": "2026-11-20T09:00:00.000Z",
+        "message": {"role": "user", "content": format!("the db login fails, DB_PASSWORD={password}")},
+    });
+    std::fs::write(
+        sessions.join(format!("{session_id}.jsonl")),
+        format!("{record}\n"),
+    )
+    .expect("session");
+
+    let out = w.mantra(w.path(), &["index"]);
+    assert!(
+        out.status.success(),
+        "index failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list =
+        std::fs::read_to_string(w.mantra_home.join("exposures.json")).expect("exposure list");
+    assert!(list.contains(session_id), "{list}");
+    assert_no_secret(&list, &password);
+
+    let (repo, _) = {
+        let repo = w.repo("r", false);
+        w.mantra_ok(&repo, &["hooks", "install", "--scope", "repo"]);
+        (repo, ())
+    };
+    // Committed bare: no rule matches "Tr0ub4dor…horse" on its own line.
+    w.add(&repo, "notes.txt", format!("{password}\n").as_bytes());
+    let err = assert_blocked(&w.commit(&repo, "add notes"));
+    assert!(
+        err.contains("already exposed in an AI assistant session"),
+        "{err}"
+    );
+    assert!(err.contains(session_id), "{err}");
+    assert_no_secret(&err, &password);
+
+    // Something never pasted into a session goes through.
+    w.git(&repo, &["reset", "-q"]);
+    w.add(&repo, "other.txt", b"nothing secret here\n");
+    assert_ok(&w.commit(&repo, "other"));
+}
