@@ -46,14 +46,10 @@ impl RuleArgs {
     /// severity floor), then the command line's. Rules that fail to load are
     /// reported on stderr and left out; the rest still run.
     pub fn rule_set(&self, policy: &Policy) -> Result<Arc<RuleSet>> {
-        let mut builder = RuleSetBuilder::with_builtin();
-        builder.add_values("policy rules.custom", &policy.rules.custom);
-        builder.disable(policy.rules.disabled.iter().cloned());
-        let policy_floor: Severity = policy.rules.min_severity;
-        builder.min_severity(
-            self.min_severity
-                .map_or(policy_floor, |s| s.max(policy_floor)),
-        );
+        let mut builder = policy_rules(policy);
+        if let Some(floor) = self.min_severity {
+            builder.min_severity(floor.max(policy.rules.min_severity));
+        }
         for path in &self.rule_files {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read rule file {}", path.display()))?;
@@ -66,6 +62,18 @@ impl RuleArgs {
         }
         Ok(Arc::new(rules))
     }
+}
+
+/// The rules policy puts in force: built-in rules, plus `rules.custom`
+/// (replacing a built-in of the same id), minus `rules.disabled`, at or above
+/// `rules.min_severity`. `mantra scan` and the git hooks both start here, so
+/// a commit is checked against the same rules as a scan.
+pub fn policy_rules(policy: &Policy) -> RuleSetBuilder {
+    let mut builder = RuleSetBuilder::with_builtin();
+    builder.add_values("policy rules.custom", &policy.rules.custom);
+    builder.disable(policy.rules.disabled.iter().cloned());
+    builder.min_severity(policy.rules.min_severity);
+    builder
 }
 
 /// The scan options policy decides: the organisation's fingerprint key and

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use mantra_detect::exposure::EXPOSURE_FILE_NAME;
-use mantra_detect::{EngineKind, RuleSet};
+use mantra_detect::EngineKind;
 use mantra_hooks::install::{self, InstallOptions, Scope};
 use mantra_hooks::run::{self, HookSetup, BYPASS_ENV};
 use mantra_hooks::{Git, HookConfig, TranscriptPolicy};
@@ -102,11 +102,10 @@ pub enum HooksCommand {
     },
 }
 
-/// The effective hook settings: defaults, the organisation fingerprint key,
-/// and (interim, debug builds, until policy is wired in) `MANTRA_HOOKS_CONFIG`.
-pub fn hook_config() -> Result<HookConfig> {
-    let policy = crate::policy_cmd::effective().policy;
-    let mut config = config_from_policy(&policy);
+/// The effective hook settings: what policy decides, the data-directory
+/// paths, and (test builds only) `MANTRA_HOOKS_CONFIG`.
+pub fn hook_config(policy: &mantra_policy::Policy) -> Result<HookConfig> {
+    let mut config = config_from_policy(policy);
     // Test builds only: a JSON file replaces the policy-derived settings, so
     // end-to-end tests can try every combination. Never in a shipped build,
     // where it would let any user lower the organisation's settings.
@@ -173,7 +172,8 @@ const HOOK_ENGINE: EngineKind = EngineKind::Rust;
 /// `mantra hook …`: exit code 0 allowed, 1 blocked, 2 could not check
 /// (blocks when fail-closed).
 pub fn hook(cmd: HookCommand) -> Result<u8> {
-    let config = match hook_config() {
+    let policy = crate::policy_cmd::effective().policy;
+    let config = match hook_config(&policy) {
         Ok(c) => c,
         Err(e) => {
             // Without a readable configuration, the safe defaults apply.
@@ -181,7 +181,7 @@ pub fn hook(cmd: HookCommand) -> Result<u8> {
             HookConfig::default()
         }
     };
-    let (rules, errors) = RuleSet::builtin();
+    let (rules, errors) = crate::engine_setup::policy_rules(&policy).build();
     for e in &errors {
         tracing::warn!("rule not loaded: {e}");
     }
@@ -290,7 +290,7 @@ fn install_options(target: &InstallArgs, force: bool) -> Result<InstallOptions> 
     };
     let exe = std::env::current_exe().context("cannot find the mantra binary")?;
     let mantra_bin = exe.canonicalize().unwrap_or(exe);
-    let config = hook_config()?;
+    let config = hook_config(&crate::policy_cmd::effective().policy)?;
     Ok(InstallOptions {
         scope,
         repo,
@@ -323,7 +323,7 @@ pub fn hooks(cmd: HooksCommand) -> Result<u8> {
             roots,
             max_depth,
         } => {
-            let config = hook_config()?;
+            let config = hook_config(&crate::policy_cmd::effective().policy)?;
             let status = mantra_hooks::status::status(&roots, &config.required, max_depth);
             if json {
                 println!("{}", serde_json::to_string_pretty(&status)?);

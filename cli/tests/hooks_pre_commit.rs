@@ -394,3 +394,36 @@ fn hooks_follow_the_effective_policy_file() {
     assert_ok(&w.commit(&repo, "bypass allowed"));
     assert!(w.mantra_home.join("logs/hooks-audit.jsonl").exists());
 }
+
+/// The hooks check a commit against the same rules as `mantra scan`: the
+/// policy's custom rules apply and its disabled rules do not.
+#[cfg(feature = "test-roots")]
+#[test]
+fn hooks_use_the_rules_policy_puts_in_force() {
+    let mut w = World::new();
+    let (repo, _) = setup(&w);
+    let root = tempfile::tempdir().expect("root");
+    let policy = root.path().join("etc/mantra/policy.yaml");
+    std::fs::create_dir_all(policy.parent().expect("dir")).expect("mkdir");
+    std::fs::write(
+        &policy,
+        r#"rules:
+  disabled: [github-pat]
+  custom:
+    - id: acme-internal-token
+      name: ACME internal token
+      severity: high
+      pattern: '\b(acme_[a-z0-9]{24})\b'
+      keywords: [acme_]
+      examples: ['acme_k3j5h7g9f1d3s5a7p9o1i3u5']
+"#,
+    )
+    .expect("policy");
+    w.extra_env
+        .push(("MANTRA_TEST_ROOT".into(), root.path().display().to_string()));
+    w.add(&repo, "gh.txt", format!("{}\n", github_token()).as_bytes());
+    assert_ok(&w.commit(&repo, "github-pat disabled by policy"));
+    w.add(&repo, "acme.txt", b"acme_k3j5h7g9f1d3s5a7p9o1i3u5\n");
+    let err = assert_blocked(&w.commit(&repo, "custom rule from policy"));
+    assert!(err.contains("acme-internal-token"), "{err}");
+}
