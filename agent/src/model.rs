@@ -151,6 +151,28 @@ pub struct Message {
 }
 
 impl Message {
+    /// A message with text only: no thinking, tool calls or results yet.
+    pub fn new(
+        id: String,
+        role: Role,
+        timestamp: Timestamp,
+        timestamp_estimated: bool,
+        text: String,
+        raw_kind: &str,
+    ) -> Message {
+        Message {
+            id,
+            role,
+            timestamp,
+            timestamp_estimated,
+            text,
+            thinking: None,
+            tool_calls: Vec::new(),
+            tool_results: Vec::new(),
+            raw_kind: raw_kind.to_string(),
+        }
+    }
+
     /// True when the message carries nothing worth indexing.
     pub fn is_empty(&self) -> bool {
         self.text.trim().is_empty()

@@ -287,9 +287,14 @@ fn handle(st: &mut State, rec: Value, offset: u64) {
             let text = str_field(payload, "message").map(clean).unwrap_or_default();
             let (timestamp, est) = st.clock.stamp(ts);
             let id = st.next_id(offset);
-            st.session
-                .messages
-                .push(msg(id, Role::System, timestamp, est, text, "compacted"));
+            st.session.messages.push(Message::new(
+                id,
+                Role::System,
+                timestamp,
+                est,
+                text,
+                "compacted",
+            ));
         }
         _ => {
             st.stats_extra.unknown_kinds += 1;
@@ -299,27 +304,6 @@ fn handle(st: &mut State, rec: Value, offset: u64) {
                 value: rec,
             });
         }
-    }
-}
-
-fn msg(
-    id: String,
-    role: Role,
-    timestamp: Timestamp,
-    est: bool,
-    text: String,
-    kind: &str,
-) -> Message {
-    Message {
-        id,
-        role,
-        timestamp,
-        timestamp_estimated: est,
-        text,
-        thinking: None,
-        tool_calls: Vec::new(),
-        tool_results: Vec::new(),
-        raw_kind: kind.to_string(),
     }
 }
 
@@ -350,7 +334,7 @@ fn response_item(st: &mut State, p: &Value, ts: Option<Timestamp>, offset: u64) 
             let id = st.next_id(offset);
             st.session
                 .messages
-                .push(msg(id, role, timestamp, est, text, &raw_kind));
+                .push(Message::new(id, role, timestamp, est, text, &raw_kind));
         }
         "reasoning" => {
             let mut pieces = Vec::new();
@@ -361,7 +345,7 @@ fn response_item(st: &mut State, p: &Value, ts: Option<Timestamp>, offset: u64) 
             }
             // encrypted_content is opaque and never kept.
             let id = st.next_id(offset);
-            let mut m = msg(
+            let mut m = Message::new(
                 id,
                 Role::Assistant,
                 timestamp,
@@ -387,7 +371,7 @@ fn response_item(st: &mut State, p: &Value, ts: Option<Timestamp>, offset: u64) 
                 _ => "",
             });
             let id = st.next_id(offset);
-            let mut m = msg(
+            let mut m = Message::new(
                 id,
                 Role::Assistant,
                 timestamp,
@@ -408,7 +392,7 @@ fn response_item(st: &mut State, p: &Value, ts: Option<Timestamp>, offset: u64) 
         "function_call_output" | "custom_tool_call_output" | "tool_search_output" => {
             let (text, is_error) = tool_output(p.get("output").unwrap_or(&Value::Null));
             let id = st.next_id(offset);
-            let mut m = msg(id, Role::Tool, timestamp, est, String::new(), &raw_kind);
+            let mut m = Message::new(id, Role::Tool, timestamp, est, String::new(), &raw_kind);
             m.tool_results.push(ToolResult {
                 call_id: str_field(p, "call_id").unwrap_or("").to_string(),
                 text,

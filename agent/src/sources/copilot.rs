@@ -249,12 +249,12 @@ fn build(path: &Path, state: &Value, stats: &mut ParseStats) -> Session {
             .get("message")
             .and_then(|m| m.get("text").and_then(Value::as_str).map(clean))
             .unwrap_or_default();
-        let user = message(rid.clone(), Role::User, ts, est, text, "request");
+        let user = Message::new(rid.clone(), Role::User, ts, est, text, "request");
         if !user.is_empty() {
             s.messages.push(user);
         }
         // The response records no time of its own: the request's, estimated.
-        let mut reply = message(
+        let mut reply = Message::new(
             format!("{rid}/response"),
             Role::Assistant,
             ts,
@@ -283,27 +283,6 @@ fn build(path: &Path, state: &Value, stats: &mut ParseStats) -> Session {
         s.metadata.insert("models".into(), Value::from(models));
     }
     s
-}
-
-fn message(
-    id: String,
-    role: Role,
-    timestamp: Timestamp,
-    est: bool,
-    text: String,
-    kind: &str,
-) -> Message {
-    Message {
-        id,
-        role,
-        timestamp,
-        timestamp_estimated: est,
-        text,
-        thinking: None,
-        tool_calls: Vec::new(),
-        tool_results: Vec::new(),
-        raw_kind: kind.to_string(),
-    }
 }
 
 fn md_value(v: Option<&Value>) -> String {
