@@ -179,15 +179,16 @@ fn run_scan(scanner: &Scanner, input: &ScanInput) -> Result<ScanResult> {
             bytes: 0,
         });
     }
-    for p in &paths {
-        if std::fs::symlink_metadata(p).is_err() {
-            record(FileOutcome::Failed {
-                path: p.display().to_string(),
-                error: "no such file or directory".into(),
-            });
-        }
+    // A path that does not resolve (missing, or a dangling link) is reported
+    // and the others are still scanned.
+    let (existing, missing): (Vec<PathBuf>, Vec<PathBuf>) =
+        paths.into_iter().cloned().partition(|p| p.exists());
+    for p in missing {
+        record(FileOutcome::Failed {
+            path: p.display().to_string(),
+            error: "no such file or directory".into(),
+        });
     }
-    let existing: Vec<PathBuf> = paths.into_iter().filter(|p| p.exists()).cloned().collect();
     walk::scan_paths(scanner, &existing, &input.walk_options(), record)?;
     let mut result = result
         .into_inner()

@@ -403,3 +403,14 @@ fn version_names_the_engine_and_rules_list_is_complete() {
         assert!(rules.iter().any(|r| r["id"] == id), "{id}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_dangling_symlink_argument_is_reported_not_ignored() {
+    let env = Env::new();
+    let link = env.path("dangling");
+    std::os::unix::fs::symlink(env.path("nowhere"), &link).unwrap();
+    let out = env.run(&["scan", link.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dangling"));
+}
