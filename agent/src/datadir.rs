@@ -82,6 +82,11 @@ impl DataDir {
         self.root.join(CACHE_DIR_NAME)
     }
 
+    /// The compliance event log (`logs/audit.jsonl`).
+    pub fn audit_log(&self) -> PathBuf {
+        mantra_detect::audit_log::audit_log_path(&self.root)
+    }
+
     pub fn exposure_file(&self) -> PathBuf {
         self.root.join(mantra_detect::exposure::EXPOSURE_FILE_NAME)
     }

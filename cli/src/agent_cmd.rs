@@ -1,6 +1,7 @@
 //! The session-agent commands: `index`, `agent run`, `sessions list|show`,
 //! `search`, `share`, `delete`, `wipe`. Thin: argument parsing, progress,
-//! output formats; the work is in `mantra-agent`.
+//! output formats; the work is in `mantra-agent`. Index runs, retention,
+//! deletions and wipes are recorded in the compliance event log.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use mantra_agent::store::delete::DeleteScope;
 use mantra_agent::store::query::{Highlight, SessionFilter};
 use mantra_agent::store::{OpenMode, Store};
 use mantra_agent::{AgentConfig, DataDir, DiscoveryEnv, Timestamp};
+use mantra_detect::audit_log::{self, AuditEvent, AuditRecord, DeleteTarget};
 use mantra_detect::{EngineKind, RuleSet, ScanOptions, Scanner};
 
 /// The agent's subcommands, flattened into the top-level command.
@@ -306,8 +308,35 @@ pub fn parse_time(s: &str, now_ms: i64) -> Result<i64> {
     Ok(now_ms - n.saturating_mul(ms))
 }
 
-fn now_ms() -> i64 {
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
     Timestamp::from_system_time(std::time::SystemTime::now()).map_or(0, |t| t.millis())
+}
+
+/// The OS user running this command, for the event log.
+pub fn current_user() -> Option<String> {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// Appends `event` to the compliance event log. The operation it records
+/// has already happened, so a log that cannot be written is a warning.
+fn record_event(dir: &DataDir, event: AuditEvent) {
+    let path = dir.audit_log();
+    let record = AuditRecord {
+        time: Timestamp(now_ms()).to_rfc3339(),
+        user: current_user(),
+        event,
+    };
+    if let Err(e) = audit_log::append(&path, &record) {
+        tracing::warn!("cannot write the audit log {}: {e}", path.display());
+        eprintln!(
+            "mantra: warning: cannot write the audit log {}: {e}",
+            path.display()
+        );
+    }
 }
 
 /// The project a query is limited to: `--project`, else (under project
@@ -370,9 +399,21 @@ fn index(dir: &DataDir, config: &AgentConfig, a: IndexArgs) -> Result<u8> {
         if n > 0 {
             tracing::info!(sessions = n, days, "retention applied");
         }
+        record_event(dir, AuditEvent::Retention { days, sessions: n });
     }
     let exposed = mantra_agent::lifecycle::write_exposures(&store, dir, &config.fingerprint_key)?;
     let elapsed = started.elapsed();
+    record_event(
+        dir,
+        AuditEvent::Index {
+            files_seen: report.sources_seen,
+            files_indexed: report.sources_indexed,
+            files_failed: report.sources_failed,
+            messages: report.messages,
+            findings: report.findings,
+            duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        },
+    );
     if a.json {
         println!(
             "{}",
@@ -660,16 +701,35 @@ fn share(dir: &DataDir, config: &AgentConfig, a: ShareArgs) -> Result<u8> {
 
 fn delete(dir: &DataDir, config: &AgentConfig, a: DeleteArgs) -> Result<u8> {
     let mut store = open(dir, config, OpenMode::Existing)?;
-    let scope = if let Some(p) = &a.project {
-        DeleteScope::Project(store.resolve_project(p)?.id)
+    let (scope, target) = if let Some(p) = &a.project {
+        let project = store.resolve_project(p)?;
+        (
+            DeleteScope::Project(project.id),
+            DeleteTarget::Project(project.path),
+        )
     } else if let Some(t) = &a.before {
-        DeleteScope::Before(parse_time(t, now_ms())?)
+        let before = parse_time(t, now_ms())?;
+        (
+            DeleteScope::Before(before),
+            DeleteTarget::Before(Timestamp(before).to_rfc3339()),
+        )
     } else if let Some(id) = &a.session {
-        DeleteScope::Session(store.find_session(id, None)?.rowid)
+        let session = store.find_session(id, None)?;
+        (
+            DeleteScope::Session(session.rowid),
+            DeleteTarget::Session(session.id),
+        )
     } else {
         bail!("give --project, --before or --session");
     };
     let n = store.delete(&scope)?;
+    record_event(
+        dir,
+        AuditEvent::Delete {
+            target,
+            sessions: n,
+        },
+    );
     store.compact()?;
     mantra_agent::lifecycle::write_exposures(&store, dir, &config.fingerprint_key)?;
     tracing::info!(sessions = n, "sessions deleted");
@@ -696,6 +756,14 @@ fn wipe(dir: &DataDir, config: &AgentConfig, a: WipeArgs) -> Result<u8> {
     }
     let keys = keys(dir, config)?;
     let report = mantra_agent::lifecycle::wipe(dir, keys.as_ref())?;
+    // The old log went with everything else; the fresh one starts with this.
+    record_event(
+        dir,
+        AuditEvent::Wipe {
+            items: report.removed.len() as u64,
+            key_removed: report.key_removed,
+        },
+    );
     eprintln!(
         "mantra: wiped {} item(s){}",
         report.removed.len(),

@@ -128,7 +128,7 @@ pub fn hook_config(policy: &mantra_policy::Policy) -> Result<HookConfig> {
             .get_or_insert_with(|| data.join(EXPOSURE_FILE_NAME));
         config
             .audit_log
-            .get_or_insert_with(|| data.join("logs").join("hooks-audit.jsonl"));
+            .get_or_insert_with(|| mantra_detect::audit_log::audit_log_path(&data));
     }
     Ok(config)
 }

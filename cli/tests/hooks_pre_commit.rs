@@ -290,8 +290,20 @@ fn bypass_is_policy_controlled_and_audited() {
         .push(("MANTRA_BYPASS".into(), "prod incident 42".into()));
     let err = assert_blocked(&w.commit(&repo, "bypass refused"));
     assert!(err.contains("does not allow"), "{err}");
-    let audit = w.mantra_home.join("logs/hooks-audit.jsonl");
-    assert!(!audit.exists());
+    // The refused bypass is a block, recorded as one; no bypass is logged.
+    let audit = w.mantra_home.join("logs/audit.jsonl");
+    let log = std::fs::read_to_string(&audit).expect("audit log");
+    assert_no_secret(&log, &token);
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(events.len(), 1, "{log}");
+    assert_eq!(events[0]["event"], "block");
+    assert_eq!(events[0]["hook"], "pre-commit");
+    assert_eq!(events[0]["secrets"][0]["rule_id"], "github-pat");
+    assert_eq!(events[0]["secrets"][0]["severity"], "critical");
+    assert_eq!(events[0]["secrets"][0]["exposed"], false);
 
     w.set_hooks_config(r#"{"allow_bypass_env": true}"#);
     let err = assert_ok(&w.commit(&repo, "bypass"));
@@ -299,7 +311,8 @@ fn bypass_is_policy_controlled_and_audited() {
     let log = std::fs::read_to_string(&audit).expect("audit log");
     assert_no_secret(&log, &token);
     let record: serde_json::Value =
-        serde_json::from_str(log.lines().next().expect("a line")).expect("json");
+        serde_json::from_str(log.lines().last().expect("a line")).expect("json");
+    assert_eq!(log.lines().count(), 2, "{log}");
     assert_eq!(record["event"], "bypass");
     assert_eq!(record["hook"], "pre-commit");
     assert_eq!(record["reason"], "prod incident 42");
@@ -392,7 +405,7 @@ fn hooks_follow_the_effective_policy_file() {
     assert!(err.contains("does not allow"), "{err}");
     std::fs::write(&policy, "hooks:\n  allow_bypass_env: true\n").expect("policy");
     assert_ok(&w.commit(&repo, "bypass allowed"));
-    assert!(w.mantra_home.join("logs/hooks-audit.jsonl").exists());
+    assert!(w.mantra_home.join("logs/audit.jsonl").exists());
 }
 
 /// The hooks check a commit against the same rules as `mantra scan`: the

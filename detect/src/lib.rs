@@ -12,6 +12,7 @@
 //! back to its place in the file, de-duplicates it across views, applies
 //! suppressions and builds the [`Finding`].
 
+pub mod audit_log;
 pub mod baseline;
 pub mod check;
 mod confirm;

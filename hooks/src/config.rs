@@ -57,7 +57,9 @@ pub struct HookConfig {
     pub baseline_fingerprints: HashSet<String>,
     /// Where the agent's exposure list is (`<data_dir>/exposures.json`).
     pub exposure_list: Option<PathBuf>,
-    /// Where bypasses are logged (`<data_dir>/logs/hooks-audit.jsonl`).
+    /// The compliance event log blocks and bypasses are written to
+    /// (`<data_dir>/logs/audit.jsonl`, see `mantra_detect::audit_log`).
+    /// Without it a bypass is refused.
     pub audit_log: Option<PathBuf>,
     /// Shortest candidate token compared with the exposure list.
     pub exposure_min_token_len: usize,

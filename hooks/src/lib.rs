@@ -11,7 +11,6 @@
 //! It does not read policy sources (the caller fills a [`HookConfig`]), parse
 //! command lines, or decide where Mantra's data directory is.
 
-pub mod audit;
 pub mod check;
 pub mod collect;
 pub mod config;

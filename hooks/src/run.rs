@@ -1,5 +1,6 @@
 //! Running a hook end to end: collect, check, report, decide the exit code,
-//! honour (and audit) a bypass, and apply `fail_closed` to errors.
+//! honour (and audit) a bypass, apply `fail_closed` to errors, and record
+//! blocks and bypasses in the compliance event log.
 //!
 //! Exit codes: 0 allowed, 1 blocked by findings, 2 the check could not run
 //! and `fail_closed` is set (git blocks on any non-zero exit).
@@ -10,13 +11,13 @@ use std::sync::Arc;
 
 use mantra_detect::{EngineKind, RuleSet};
 
-use crate::audit::{self, AuditRecord, BypassedSecret};
 use crate::check::{Checker, Outcome};
 use crate::collect;
 use crate::config::{HookConfig, TranscriptPolicy};
 use crate::diff::FileAdditions;
 use crate::git::Git;
 use crate::report::{render, HookKind};
+use mantra_detect::audit_log::{self, AuditEvent, AuditRecord, HookActivity, LoggedSecret};
 
 /// The environment variable that asks for a bypass; its value is the reason.
 pub const BYPASS_ENV: &str = "MANTRA_BYPASS";
@@ -29,7 +30,7 @@ pub struct HookSetup {
     pub engine_cache_dir: Option<PathBuf>,
     /// The value of `MANTRA_BYPASS`, if set and not empty.
     pub bypass: Option<String>,
-    /// The user name to record in the audit log.
+    /// The user name to record in the compliance event log.
     pub user: Option<String>,
 }
 
@@ -120,7 +121,67 @@ fn run(
     if let Some(code) = try_bypass(kind, setup, &repo, Some(&outcome), err) {
         return code;
     }
+    if outcome.blocked() {
+        log_block(kind, setup, &repo, &outcome, err);
+    }
     u8::from(outcome.blocked())
+}
+
+/// What a hook saw, as the event log records it: the blocking secrets (or
+/// every secret, for a bypass) by fingerprint, and the transcript files.
+fn activity(kind: HookKind, repo: &str, outcome: Option<&Outcome>, all: bool) -> HookActivity {
+    HookActivity {
+        hook: kind.name().into(),
+        repo: repo.to_string(),
+        secrets: outcome
+            .map(|o| {
+                o.hits
+                    .iter()
+                    .filter(|h| all || h.blocks)
+                    .map(|h| LoggedSecret {
+                        fingerprint: h.fingerprint.clone(),
+                        rule_id: h.rule_id.clone(),
+                        severity: h.severity.map(|s| s.as_str().to_string()),
+                        path: h.path.clone(),
+                        line: h.line,
+                        commit: h.commit.clone(),
+                        exposed: h.exposure.is_some(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        transcripts: outcome
+            .map(|o| o.transcripts.iter().map(|t| t.path.clone()).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// Records a block. The block stands whether or not it could be recorded;
+/// a failure to record is reported.
+fn log_block(
+    kind: HookKind,
+    setup: &HookSetup,
+    repo: &str,
+    outcome: &Outcome,
+    err: &mut dyn Write,
+) {
+    let Some(path) = &setup.config.audit_log else {
+        return;
+    };
+    let record = AuditRecord {
+        time: crate::time::now_rfc3339(),
+        user: setup.user.clone(),
+        event: AuditEvent::Block {
+            activity: activity(kind, repo, Some(outcome), false),
+        },
+    };
+    if let Err(e) = audit_log::append(path, &record) {
+        let _ = writeln!(
+            err,
+            "mantra: warning: cannot record this block in the audit log {} ({e})",
+            path.display()
+        );
+    }
 }
 
 /// Applies `MANTRA_BYPASS` when set: allowed and audited when policy
@@ -142,34 +203,17 @@ fn try_bypass(
     }
     let record = AuditRecord {
         time: crate::time::now_rfc3339(),
-        event: "bypass".into(),
-        hook: kind.name().into(),
-        repo: repo.to_string(),
-        reason: reason.clone(),
         user: setup.user.clone(),
-        would_block: outcome.is_none_or(Outcome::blocked),
-        secrets: outcome
-            .map(|o| {
-                o.hits
-                    .iter()
-                    .map(|h| BypassedSecret {
-                        fingerprint: h.fingerprint.clone(),
-                        rule_id: h.rule_id.clone(),
-                        path: h.path.clone(),
-                        line: h.line,
-                        commit: h.commit.clone(),
-                        exposed: h.exposure.is_some(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        transcripts: outcome
-            .map(|o| o.transcripts.iter().map(|t| t.path.clone()).collect())
-            .unwrap_or_default(),
+        event: AuditEvent::Bypass {
+            // Everything let through, warnings included.
+            activity: activity(kind, repo, outcome, true),
+            reason: reason.clone(),
+            would_block: outcome.is_none_or(Outcome::blocked),
+        },
     };
     match &setup.config.audit_log {
         Some(path) => {
-            if let Err(e) = audit::append(path, &record) {
+            if let Err(e) = audit_log::append(path, &record) {
                 // An unauditable bypass is not granted.
                 let _ = writeln!(
                     err,
