@@ -3,6 +3,8 @@
 //! Exit codes: 0 clean, 1 findings remain, 2 usage or runtime error.
 
 mod agent_cmd;
+mod audit;
+mod audit_cmd;
 mod engine_setup;
 mod hooks_cmd;
 mod output;
@@ -56,6 +58,8 @@ enum Command {
     /// Local crash reports.
     #[command(subcommand)]
     CrashReports(update_cmd::CrashCmd),
+    /// Compliance report for a period (html, json, ocsf, sarif, csv).
+    Audit(audit_cmd::AuditArgs),
     #[command(flatten)]
     Agent(agent_cmd::AgentCommand),
 }
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
         Command::CrashReports(cmd) => update_cmd::run_crash(&cmd, &policy_cmd::effective().policy),
         Command::Hook(cmd) => hooks_cmd::hook(cmd),
         Command::Hooks(cmd) => hooks_cmd::hooks(cmd),
+        Command::Audit(args) => audit_cmd::run(&args),
         Command::Agent(cmd) => agent_cmd::run(cmd),
     };
     match result {

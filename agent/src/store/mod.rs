@@ -2,15 +2,16 @@
 //!
 //! Owns opening (raw 256-bit key, no KDF; WAL; `secure_delete`), the
 //! schema and its migrations (`schema`), writing parsed sessions
-//! (`ingest`), queries (`query`) and deletion (`delete`). It never creates
-//! a key for an existing database and never writes to a database it could
-//! not decrypt: a wrong or missing key is an error and the file stays
-//! byte-identical.
+//! (`ingest`), queries (`query`), report aggregates (`stats`) and
+//! deletion (`delete`). It never creates a key for an existing database and
+//! never writes to a database it could not decrypt: a wrong or missing key
+//! is an error and the file stays byte-identical.
 
 pub mod delete;
 pub mod ingest;
 pub mod query;
 pub mod schema;
+pub mod stats;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

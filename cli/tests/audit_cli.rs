@@ -1,0 +1,339 @@
+//! `mantra audit` end to end through the real binary: a real store built by
+//! `mantra index` from Claude Code sessions holding a planted secret and a
+//! canary message text, a real repository whose globally installed hook
+//! blocks that secret once and lets it through by bypass once, then every
+//! report format checked for its counts and for leaks.
+#![allow(clippy::unwrap_used)]
+
+mod hooks_common;
+
+use std::path::Path;
+
+use hooks_common::*;
+use mantra_agent::Timestamp;
+use serde_json::Value;
+
+fn now_ms() -> i64 {
+    Timestamp::from_system_time(std::time::SystemTime::now())
+        .unwrap()
+        .millis()
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A world whose store key lives in a file (no desktop keychain here).
+fn world() -> World {
+    let mut w = World::new();
+    w.extra_env.push(("MANTRA_KEY_STORE".into(), "file".into()));
+    w
+}
+
+/// Writes a one-message Claude Code session at `ts_ms`.
+fn claude_session(w: &World, project: &Path, session_id: &str, ts_ms: i64, text: &str) {
+    std::fs::create_dir_all(project).unwrap();
+    let dir = w.home.join(".claude/projects").join(session_id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = serde_json::json!({
+        "type": "user",
+        "cwd": project.display().to_string(),
+        "sessionId": session_id,
+        "uuid": format!("u-{session_id}"),
+        "timestamp": Timestamp(ts_ms).to_rfc3339(),
+        "message": {"role": "user", "content": text},
+    });
+    std::fs::write(
+        dir.join(format!("{session_id}.jsonl")),
+        format!("{record}\n"),
+    )
+    .unwrap();
+}
+
+fn audit(w: &World, args: &[&str]) -> String {
+    let mut all = vec!["audit"];
+    all.extend_from_slice(args);
+    w.mantra_ok(w.path(), &all)
+}
+
+fn audit_json(w: &World, args: &[&str]) -> Value {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&audit(w, &all)).unwrap()
+}
+
+/// Minimal RFC 4180 reader, to check the CSV parses as a spreadsheet would.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    assert!(!quoted, "unterminated quoted field");
+    rows
+}
+
+#[test]
+fn a_machine_without_a_store_gets_a_report_of_zeros() {
+    let w = world();
+    let r = audit_json(&w, &[]);
+    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["store"]["present"], false);
+    assert_eq!(r["sessions"]["total"], 0);
+    assert_eq!(r["findings"]["total"], 0);
+    assert_eq!(r["git"]["blocks"], 0);
+    assert!(r["host"]["mantra_version"].is_string());
+    assert!(!r["policy"]["settings"].as_array().unwrap().is_empty());
+    let html = audit(&w, &["--format", "html"]);
+    assert!(html.contains("No session store yet"), "{html}");
+}
+
+#[test]
+fn a_wrong_key_or_a_bad_time_is_a_clear_error_with_exit_2() {
+    let w = world();
+    let project = w.home.join("work/app");
+    claude_session(&w, &project, "s-key", now_ms(), "hello");
+    w.mantra_ok(w.path(), &["index"]);
+    std::fs::write(
+        w.mantra_home.join("store.key"),
+        format!("{}\n", "ab".repeat(32)),
+    )
+    .unwrap();
+    let out = w.mantra(w.path(), &["audit"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot decrypt"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+
+    let out = w.mantra(w.path(), &["audit", "--since", "soon"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("invalid time"), "{}", stderr(&out));
+}
+
+/// Needs the re-rooted policy file (bypass allowed, a retention period).
+#[cfg(feature = "test-roots")]
+#[test]
+fn every_format_reports_the_counts_and_leaks_nothing() {
+    let mut w = world();
+    let root = tempfile::tempdir().unwrap();
+    let policy = root.path().join("etc/mantra/policy.yaml");
+    std::fs::create_dir_all(policy.parent().unwrap()).unwrap();
+    std::fs::write(
+        &policy,
+        "hooks:\n  allow_bypass_env: true\nagent:\n  retention_days: 3650\n",
+    )
+    .unwrap();
+    w.extra_env
+        .push(("MANTRA_TEST_ROOT".into(), root.path().display().to_string()));
+
+    let recent_token = github_token();
+    let old_token = github_token();
+    let canary = format!("zebra-canary-{}", bare_password());
+    let now = now_ms();
+    // A project path a CSV must quote: a comma and a double quote.
+    let project = w.home.join("work/shop \"eu\", inc");
+    let recent = "aaaaaaaa-0000-4000-8000-00000000a001";
+    let old = "aaaaaaaa-0000-4000-8000-00000000a002";
+    claude_session(
+        &w,
+        &project,
+        recent,
+        now - 3_600_000,
+        &format!("{canary}: deploy with GITHUB_TOKEN={recent_token}"),
+    );
+    claude_session(
+        &w,
+        &project,
+        old,
+        now - 40 * 86_400_000,
+        &format!("{canary} old: GITHUB_TOKEN={old_token}"),
+    );
+    w.mantra_ok(w.path(), &["index"]);
+
+    // The organisation's hooks, installed at global scope.
+    w.mantra_ok(w.path(), &["hooks", "install", "--scope", "global"]);
+    let repo = w.repo("r", false);
+    w.add(&repo, "deploy.env", format!("{recent_token}\n").as_bytes());
+    assert_blocked(&w.commit(&repo, "blocked"));
+    w.extra_env
+        .push(("MANTRA_BYPASS".into(), "release 12 hotfix".into()));
+    assert_ok(&w.commit(&repo, "bypassed"));
+    w.extra_env.retain(|(k, _)| k != "MANTRA_BYPASS");
+
+    // JSON: the counts.
+    let r = audit_json(&w, &[]);
+    assert_eq!(r["store"]["present"], true);
+    assert_eq!(r["sessions"]["total"], 2, "{r:#}");
+    assert_eq!(r["sessions"]["by_assistant"][0]["key"], "claude-code");
+    assert_eq!(r["findings"]["total"], 2);
+    assert_eq!(r["findings"]["by_day"].as_array().unwrap().len(), 2);
+    assert_eq!(r["findings"]["by_severity"][0]["count"], 2);
+    assert_eq!(r["exposures"]["secrets"], 2);
+    assert_eq!(r["git"]["blocks"], 1);
+    assert_eq!(r["git"]["blocks_of_exposed"], 1);
+    assert_eq!(r["git"]["bypasses"], 1);
+    assert_eq!(r["git"]["bypasses_of_exposed"], 1);
+    assert_eq!(r["git"]["exposed_secret_reached_git"], true);
+    assert_eq!(r["git"]["events"][1]["reason"], "release 12 hotfix");
+    let exposed: Vec<&Value> = r["exposures"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["bypassed"] == 1)
+        .collect();
+    assert_eq!(exposed.len(), 1, "{r:#}");
+    assert_eq!(exposed[0]["blocked"], 1);
+    assert_eq!(exposed[0]["sessions"][0], recent);
+    assert_eq!(r["hooks"]["covered"], true, "{:#}", r["hooks"]);
+    assert_eq!(r["index_runs"]["runs"], 1);
+    assert_eq!(r["retention"]["days"], 3650);
+    assert_eq!(r["retention"]["runs"], 1);
+    let checks = r["checks"].as_array().unwrap();
+    let status = |c: &str| {
+        checks.iter().find(|x| x["control"] == c).unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(status("MANTRA-HOOKS-01"), "pass");
+    assert_eq!(status("MANTRA-HOOKS-02"), "fail");
+    assert_eq!(status("MANTRA-RET-01"), "pass");
+
+    // --since keeps the recent session only; --until the old one only.
+    let r7 = audit_json(&w, &["--since", "7d"]);
+    assert_eq!(r7["sessions"]["total"], 1);
+    assert_eq!(r7["findings"]["total"], 1);
+    assert_eq!(r7["exposures"]["secrets"], 1);
+    assert_eq!(r7["findings"]["items"][0]["session_id"], recent);
+    let until = audit_json(&w, &["--until", "7d"]);
+    assert_eq!(until["findings"]["total"], 1);
+    assert_eq!(until["findings"]["items"][0]["session_id"], old);
+    assert_eq!(until["git"]["blocks"], 0);
+
+    let mut outputs = vec![("json", serde_json::to_string(&r).unwrap())];
+    // CSV: one row per finding, and the quoted project survives.
+    let csv = audit(&w, &["--format", "csv"]);
+    let rows = parse_csv(&csv);
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert_eq!(rows[0][0], "day");
+    assert!(rows[1..].iter().all(|row| row.len() == 8), "{rows:?}");
+    assert_eq!(rows[1][2], project.display().to_string());
+    assert_eq!(rows[2][7], recent);
+    assert_eq!(rows[2][4], "critical");
+    outputs.push(("csv", csv));
+
+    // HTML: self-contained, charts inline.
+    let html = audit(&w, &["--format", "html"]);
+    assert!(html.contains("<svg"), "no chart");
+    // Nothing is fetched: no src/href at all (policy URLs appear as text),
+    // no stylesheet link, no CSS url(), no script.
+    for external in [
+        "src=", "href=", "<link", "url(", "<script", "<img", "@import",
+    ] {
+        assert!(!html.contains(external), "html has {external}");
+    }
+    assert!(html.contains("shop &quot;eu&quot;, inc"), "not escaped");
+    outputs.push(("html", html));
+
+    // OCSF: every line an event with the required attributes.
+    let ocsf = audit(&w, &["--format", "ocsf"]);
+    let mut classes = Vec::new();
+    for line in ocsf.lines() {
+        let e: Value = serde_json::from_str(line).unwrap();
+        let class = e["class_uid"].as_u64().unwrap();
+        let activity = e["activity_id"].as_u64().unwrap();
+        assert_eq!(e["category_uid"], 2);
+        assert_eq!(e["type_uid"].as_u64().unwrap(), class * 100 + activity);
+        assert!(e["severity_id"].is_u64());
+        assert!(e["time"].as_i64().unwrap() > 1_700_000_000_000);
+        assert_eq!(e["metadata"]["version"], "1.3.0");
+        for f in ["name", "vendor_name", "version"] {
+            assert!(e["metadata"]["product"][f].is_string(), "{e}");
+        }
+        assert!(e["finding_info"]["uid"].is_string() && e["finding_info"]["title"].is_string());
+        match class {
+            2003 => assert!(e["compliance"]["status_id"].is_u64(), "{e}"),
+            2006 => assert!(e["action_id"].is_u64(), "{e}"),
+            other => panic!("unexpected class {other}"),
+        }
+        classes.push(class);
+    }
+    assert_eq!(classes.iter().filter(|c| **c == 2003).count(), 7);
+    // Two findings and two exposed secrets.
+    assert_eq!(classes.iter().filter(|c| **c == 2006).count(), 4);
+    outputs.push(("ocsf", ocsf));
+
+    // SARIF: the findings, located in their session files.
+    let sarif = audit(&w, &["--format", "sarif"]);
+    let s: Value = serde_json::from_str(&sarif).unwrap();
+    let results = s["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    let uri = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(uri.ends_with(".jsonl"), "{uri}");
+    assert!(results[0]["partialFingerprints"]["mantraSecret/v1"].is_string());
+    outputs.push(("sarif", sarif));
+
+    for (format, text) in &outputs {
+        for leak in [&recent_token, &old_token, &canary] {
+            assert!(!text.contains(leak.as_str()), "{format} leaks {leak}");
+        }
+    }
+
+    // --out: the file, nothing on stdout, 0644.
+    let out_path = w.path().join("report.ocsf.jsonl");
+    let out = w.mantra(
+        w.path(),
+        &[
+            "audit",
+            "--format",
+            "ocsf",
+            "--out",
+            out_path.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    assert_eq!(
+        std::fs::read_to_string(&out_path).unwrap().lines().count(),
+        11
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out_path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+    }
+
+    // Deletions and wipes are reported; after a wipe there is no store.
+    w.mantra_ok(w.path(), &["delete", "--session", old]);
+    let r = audit_json(&w, &[]);
+    assert_eq!(r["deletions"][0]["sessions"], 1);
+    assert_eq!(r["deletions"][0]["target"]["session"], old);
+    assert_eq!(r["sessions"]["total"], 1);
+    w.mantra_ok(w.path(), &["wipe", "--yes"]);
+    let r = audit_json(&w, &[]);
+    assert_eq!(r["store"]["present"], false);
+    assert_eq!(r["wipes"].as_array().unwrap().len(), 1);
+    assert_eq!(r["wipes"][0]["key_removed"], true);
+    // The old log went with the wipe.
+    assert_eq!(r["git"]["blocks"], 0);
+}
