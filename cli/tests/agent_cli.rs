@@ -307,16 +307,29 @@ fn delete_and_wipe() {
         "confirmation required without a terminal"
     );
     assert!(t.data.join("sessions.db").exists());
+    // Both deletions are in the compliance event log, by scope and count.
+    let log = std::fs::read_to_string(t.data.join("logs/audit.jsonl")).expect("event log");
+    let deletes: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .filter(|e| e["event"] == "delete")
+        .collect();
+    assert_eq!(deletes.len(), 2, "{log}");
+    assert_eq!(deletes[1]["target"]["before"], "2026-06-01T00:00:00.000Z");
     t.ok(&["wipe", "--yes"]);
-    for f in [
-        "sessions.db",
-        "store.key",
-        "exposures.json",
-        "logs",
-        "cache",
-    ] {
+    for f in ["sessions.db", "store.key", "exposures.json", "cache"] {
         assert!(!t.data.join(f).exists(), "{f} remains");
     }
+    // The logs went too; the fresh event log holds only the wipe itself.
+    let logs: Vec<_> = std::fs::read_dir(t.data.join("logs"))
+        .expect("logs")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(logs, ["audit.jsonl"]);
+    let log = std::fs::read_to_string(t.data.join("logs/audit.jsonl")).expect("event log");
+    assert_eq!(log.lines().count(), 1, "{log}");
+    assert!(log.contains("\"event\":\"wipe\""), "{log}");
+    assert!(log.contains("\"key_removed\":true"), "{log}");
     let o = t.run(&["sessions", "list"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("mantra index"));

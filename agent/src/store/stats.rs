@@ -111,16 +111,20 @@ impl Store {
     }
 
     /// Findings in `period` grouped by `dimension`, largest first (by day:
-    /// in date order).
+    /// in date order; by severity: worst first).
     pub fn findings_by(
         &self,
         period: Period,
         dimension: FindingDimension,
     ) -> Result<Vec<GroupCount>, StoreError> {
-        let order = if dimension == FindingDimension::Day {
-            "1"
-        } else {
-            "2 DESC, 1"
+        let order = match dimension {
+            FindingDimension::Day => "1",
+            // Worst first, whatever the counts.
+            FindingDimension::Severity => {
+                "CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 \
+                 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 WHEN 'info' THEN 4 ELSE 5 END, 1"
+            }
+            _ => "2 DESC, 1",
         };
         let sql = format!(
             "SELECT {}, count(*) FROM findings f

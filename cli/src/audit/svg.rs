@@ -47,9 +47,8 @@ pub fn day_chart(title: &str, items: &[(String, u64)]) -> String {
     let mut out = format!(
         "<svg role=\"img\" width=\"{width}\" height=\"{h}\" \
          viewBox=\"0 0 {width} {h}\"><title>{t}</title>\
-         <line x1=\"30\" y1=\"{H}\" x2=\"{width}\" y2=\"{H}\" class=\"axis\"/>\
-         <text x=\"0\" y=\"12\" class=\"muted\">{max}</text>",
-        h = H + 40,
+         <line x1=\"30\" y1=\"{H}\" x2=\"{width}\" y2=\"{H}\" class=\"axis\"/>",
+        h = H + 80,
         t = escape(title)
     );
     if items.is_empty() {
@@ -61,9 +60,12 @@ pub fn day_chart(title: &str, items: &[(String, u64)]) -> String {
         out.push_str(&format!(
             "<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" class=\"bar\">\
              <title>{d}: {value}</title></rect>\
+             <text x=\"{vx}\" y=\"{vy}\" text-anchor=\"middle\" class=\"day\">{value}</text>\
              <text x=\"{tx}\" y=\"{ty}\" class=\"day\" transform=\"rotate(60 {tx} {ty})\">{d}</text>",
             y = H - h,
             w = COL - 6,
+            vx = x + (COL - 6) / 2,
+            vy = H - h - 3,
             d = escape(day),
             tx = x + 2,
             ty = H + 10,
