@@ -81,7 +81,7 @@ fn base(
     severity: &str,
 ) -> Value {
     let (sev_id, sev_name) = severity_id(severity);
-    json!({
+    let mut event = json!({
         "category_uid": CATEGORY_FINDINGS,
         "category_name": "Findings",
         "class_uid": class_uid,
@@ -109,8 +109,11 @@ fn base(
             "type_id": 0,
             "os": {"name": report.host.os, "type_id": os_type_id(&report.host.os)},
         },
-        "actor": {"user": {"name": report.host.user}},
-    })
+    });
+    if let Some(user) = &report.host.user {
+        event["actor"] = json!({"user": {"name": user}});
+    }
+    event
 }
 
 /// OCSF `os.type_id`: 100 Windows, 200 Linux, 300 macOS, 0 Unknown.
