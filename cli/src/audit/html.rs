@@ -15,6 +15,11 @@ th{background:#f4f4f4}.pass{color:#176b2c}.warning{color:#8a5a00}.fail{color:#b0
 .sev-medium{fill:#ef8f00}.sev-low{fill:#9e9d24}.sev-info{fill:#78909c}.axis{stroke:#999}\
 svg text{font-size:12px}svg .day{font-size:10px}code{font-size:12px}.kv td:first-child{font-weight:bold}";
 
+/// Exposed secrets listed in the page (most recently seen first); a
+/// machine with thousands would make it unreadable, and the other formats
+/// carry all of them.
+const MAX_EXPOSURE_ROWS: usize = 200;
+
 /// Escapes text for HTML element content and quoted attributes.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -169,7 +174,7 @@ pub fn render(r: &AuditReport) -> String {
             "blocked in git",
             "let through by bypass",
         ],
-        r.exposures.items.iter().map(|x| {
+        r.exposures.items.iter().take(MAX_EXPOSURE_ROWS).map(|x| {
             vec![
                 escape(&x.rule_id),
                 format!("<code>{}</code>", escape(&x.preview)),
@@ -182,6 +187,14 @@ pub fn render(r: &AuditReport) -> String {
             ]
         }),
     ));
+
+    if r.exposures.items.len() > MAX_EXPOSURE_ROWS {
+        b.push_str(&format!(
+            "<p class=\"muted\">The {MAX_EXPOSURE_ROWS} most recently seen of {}; \
+             every one is in the json and ocsf formats.</p>",
+            r.exposures.items.len()
+        ));
+    }
 
     b.push_str("<h2>Git hooks</h2>");
     b.push_str(&format!(
@@ -332,7 +345,30 @@ pub fn render(r: &AuditReport) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::*;
+    use crate::audit::model::ExposedSecret;
+
+    #[test]
+    fn a_long_exposure_list_is_cut_with_a_note() {
+        let mut r = AuditReport::default();
+        r.exposures.items = (0..MAX_EXPOSURE_ROWS + 50)
+            .map(|i| ExposedSecret {
+                fingerprint: format!("fp{i:04}"),
+                rule_id: "aws-access-key-id".into(),
+                preview: "AKIA…".into(),
+                first_seen: String::new(),
+                last_seen: String::new(),
+                sessions: vec![],
+                blocked: 0,
+                bypassed: 0,
+            })
+            .collect();
+        let html = render(&r);
+        assert!(html.contains("fp0199") && !html.contains("fp0200"));
+        assert!(html.contains("most recently seen of 250"), "{html}");
+        r.exposures.items.truncate(3);
+        assert!(!render(&r).contains("most recently seen of"));
+    }
 
     #[test]
     fn markup_is_escaped() {

@@ -14,7 +14,7 @@ use serde::Serialize;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The whole report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct AuditReport {
     pub schema_version: u32,
     pub generated_at: String,
@@ -37,13 +37,13 @@ pub struct AuditReport {
 }
 
 /// The period covered: `since` (absent: from the beginning) to `until`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ReportPeriod {
     pub since: Option<String>,
     pub until: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Host {
     pub hostname: String,
     pub user: Option<String>,
@@ -53,7 +53,7 @@ pub struct Host {
 }
 
 /// The effective policy and where it came from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct PolicySummary {
     /// Every source read, weakest first (`policy_file /etc/mantra/policy.yaml`).
     pub sources: Vec<String>,
@@ -103,7 +103,7 @@ pub struct ComplianceCheck {
 }
 
 /// Required hooks against what is installed at global and system scope.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct HooksCoverage {
     pub required: Vec<String>,
     pub scopes: Vec<ScopeCoverage>,
@@ -126,7 +126,7 @@ pub struct HookCoverage {
     pub state: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct StoreSummary {
     /// A session store exists (a fresh machine has none yet).
     pub present: bool,
@@ -246,7 +246,7 @@ pub struct IndexRuns {
 }
 
 /// The compliance event log the git and lifecycle sections come from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct EventLogSummary {
     pub path: String,
     /// Records in the period.

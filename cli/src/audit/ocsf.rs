@@ -29,32 +29,25 @@ const ACTIVITY_CREATE: u32 = 1;
 const ACTION_ALLOWED: u32 = 1;
 const ACTION_DENIED: u32 = 2;
 
-/// One event per line.
+/// One event per line. Each event is serialised as soon as it is built, so
+/// a large period does not hold every event as a JSON tree at once.
 pub fn render(report: &AuditReport) -> String {
     let now = ms(&report.generated_at);
-    let mut events: Vec<Value> = report
-        .checks
-        .iter()
-        .map(|c| compliance_finding(report, c, now))
-        .collect();
-    events.extend(
-        report
-            .findings
-            .items
-            .iter()
-            .map(|f| session_finding(report, f)),
-    );
-    events.extend(
-        report
-            .exposures
-            .items
-            .iter()
-            .map(|e| exposure_finding(report, e)),
-    );
-    events
-        .iter()
-        .map(|e| e.to_string() + "\n")
-        .collect::<String>()
+    let mut out = String::new();
+    let mut push = |event: Value| {
+        out.push_str(&event.to_string());
+        out.push('\n');
+    };
+    for c in &report.checks {
+        push(compliance_finding(report, c, now));
+    }
+    for f in &report.findings.items {
+        push(session_finding(report, f));
+    }
+    for e in &report.exposures.items {
+        push(exposure_finding(report, e));
+    }
+    out
 }
 
 fn ms(rfc3339: &str) -> i64 {
