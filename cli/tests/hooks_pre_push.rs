@@ -66,6 +66,17 @@ fn new_branch_scans_only_commits_not_on_any_remote() {
     assert_no_secret(&err, &other);
     assert_no_secret(&err, &token);
     assert!(!remote_has(&w, &remote, "refs/heads/leaky"));
+
+    // The block is in the compliance event log, with the commit, no secret.
+    let log = std::fs::read_to_string(w.mantra_home.join("logs/audit.jsonl")).expect("event log");
+    assert_no_secret(&log, &other);
+    let event: serde_json::Value =
+        serde_json::from_str(log.lines().last().expect("a line")).expect("json");
+    assert_eq!(event["event"], "block");
+    assert_eq!(event["hook"], "pre-push");
+    assert_eq!(event["secrets"][0]["path"], "leak.txt");
+    assert_eq!(event["secrets"][0]["line"], 2);
+    assert!(event["secrets"][0]["commit"].is_string(), "{event}");
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use mantra_detect::audit_log::{self, AuditEvent, AuditRecord, HookActivity, LoggedSecret};
 use mantra_detect::{EngineKind, RuleSet};
 
 use crate::check::{Checker, Outcome};
@@ -17,7 +18,6 @@ use crate::config::{HookConfig, TranscriptPolicy};
 use crate::diff::FileAdditions;
 use crate::git::Git;
 use crate::report::{render, HookKind};
-use mantra_detect::audit_log::{self, AuditEvent, AuditRecord, HookActivity, LoggedSecret};
 
 /// The environment variable that asks for a bypass; its value is the reason.
 pub const BYPASS_ENV: &str = "MANTRA_BYPASS";
