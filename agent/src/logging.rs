@@ -93,3 +93,61 @@ pub fn restrict_log_files(log_dir: &Path) {
     #[cfg(not(unix))]
     let _ = log_dir;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn retention_prunes_the_oldest_agent_logs_only() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("logs");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for day in 1..=5 {
+            std::fs::write(dir.join(format!("agent.2020-01-0{day}.log")), "old\n").expect("w");
+            // Distinct creation times: the appender prunes oldest first.
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::fs::write(dir.join("hooks-audit.jsonl"), "{}\n").expect("w");
+
+        let _appender = rolling_appender(&dir, 3).expect("appender");
+        let left = names(&dir);
+        let agent_logs: Vec<&String> = left.iter().filter(|n| n.starts_with("agent.")).collect();
+        assert_eq!(agent_logs.len(), 3, "{left:?}");
+        assert!(
+            left.contains(&"agent.2020-01-04.log".to_string()),
+            "{left:?}"
+        );
+        assert!(
+            left.contains(&"agent.2020-01-05.log".to_string()),
+            "{left:?}"
+        );
+        assert!(
+            !left.contains(&"agent.2020-01-03.log".to_string()),
+            "{left:?}"
+        );
+        assert!(
+            left.contains(&"hooks-audit.jsonl".to_string()),
+            "other files stay"
+        );
+
+        // Zero (not a valid policy value) still keeps today's file.
+        let _appender = rolling_appender(&dir, 0).expect("appender");
+        let left = names(&dir);
+        assert_eq!(
+            left.iter().filter(|n| n.starts_with("agent.")).count(),
+            1,
+            "{left:?}"
+        );
+    }
+}

@@ -434,14 +434,16 @@ fn agent_run(dir: &DataDir, config: &AgentConfig, a: RunArgs) -> Result<u8> {
     // Held until return: one agent per data directory, and `mantra doctor`
     // tells a running agent by this lock.
     let _lock = mantra_agent::lock::AgentLock::acquire(dir)?;
-    let mut store = open(dir, config, OpenMode::Create)?;
-    let scanner = scanner(dir, config)?;
+    // Before the slow start-up (engine build): a stop request from then on
+    // is a clean exit that releases the lock and clears the pid.
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let cancel = cancel.clone();
         ctrlc::set_handler(move || cancel.store(true, Ordering::Relaxed))
             .context("cannot install the signal handler")?;
     }
+    let mut store = open(dir, config, OpenMode::Create)?;
+    let scanner = scanner(dir, config)?;
     let opts = mantra_agent::watch::WatchOptions {
         rediscover: std::time::Duration::from_secs(a.rediscover.max(1)),
         ..Default::default()
