@@ -116,20 +116,34 @@ impl World {
     /// A Claude Code session holding a GitHub token, then `mantra index`.
     fn index_fixture(&self) -> String {
         let token = hooks_common::github_token();
-        let dir = self.home.join(".claude/projects/-work-alpha");
-        std::fs::create_dir_all(&dir).unwrap();
-        let sid = "aaaaaaaa-0000-4000-8000-000000000001";
-        let line = serde_json::json!({"type": "user", "sessionId": sid, "cwd": "/work/alpha",
-            "uuid": "u1", "timestamp": "2026-01-01T10:00:00Z",
-            "message": {"role": "user", "content": format!("deploy with GITHUB_TOKEN={token}")}});
-        std::fs::write(dir.join(format!("{sid}.jsonl")), format!("{line}\n")).unwrap();
+        self.claude_session(
+            "alpha",
+            "aaaaaaaa-0000-4000-8000-000000000001",
+            &format!("deploy with GITHUB_TOKEN={token}"),
+        );
         self.mantra_ok(&["index"]);
         token
     }
 
+    /// Writes a one-message Claude Code session of project `/work/<project>`.
+    fn claude_session(&self, project: &str, sid: &str, text: &str) {
+        let dir = self.home.join(format!(".claude/projects/-work-{project}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let line = serde_json::json!({"type": "user", "sessionId": sid,
+            "cwd": format!("/work/{project}"), "uuid": "u1", "timestamp": "2026-01-01T10:00:00Z",
+            "message": {"role": "user", "content": text}});
+        std::fs::write(dir.join(format!("{sid}.jsonl")), format!("{line}\n")).unwrap();
+    }
+
     fn start_agent(&self) -> Agent {
+        self.start_agent_with(&[])
+    }
+
+    fn start_agent_with(&self, extra: &[&str]) -> Agent {
+        let mut args = vec!["agent", "run"];
+        args.extend_from_slice(extra);
         let child = self
-            .command(MANTRA, &["agent", "run"])
+            .command(MANTRA, &args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -263,6 +277,38 @@ fn second_agent_is_refused_and_the_lock_goes_with_the_agent() {
     let (_, doc) = w.doctor(&[]);
     assert_ne!(status(&doc, "agent-running"), "ok", "{doc:#}");
     drop(w.start_agent());
+}
+
+#[test]
+fn the_running_agent_keeps_the_exposure_list_current() {
+    let w = World::new();
+    let _agent = w.start_agent_with(&["--rediscover", "1"]);
+    // Its first pass (nothing to index) publishes an empty list.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !w.data.join("exposures.json").exists() {
+        assert!(Instant::now() < deadline, "no first pass");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A session without any secret: the list's content does not change,
+    // but it must be rewritten to stay as recent as the store's index.
+    w.claude_session(
+        "beta",
+        "bbbbbbbb-0000-4000-8000-000000000002",
+        "hello there",
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, doc) = w.doctor(&[]);
+        let indexed = detail(&doc, "store").contains("1 session(s)");
+        if indexed && status(&doc, "exposures") == "ok" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the exposure list never caught up with the index: {doc:#}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
 }
 
 #[cfg(unix)]
