@@ -280,6 +280,15 @@ fn second_agent_is_refused_and_the_lock_goes_with_the_agent() {
 }
 
 #[test]
+fn a_repo_that_is_not_one_means_doctor_cannot_run() {
+    let w = World::new();
+    let o = w.mantra(&["doctor", "--repo", w.cwd.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a git repository"));
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
 fn the_running_agent_keeps_the_exposure_list_current() {
     let w = World::new();
     let _agent = w.start_agent_with(&["--rediscover", "1"]);
@@ -595,6 +604,47 @@ mod rooted {
         let (code, doc) = w.doctor(&[]);
         assert_eq!(code, 1);
         assert_eq!(failing(&doc), ["agent-running"], "{doc:#}");
+    }
+
+    #[test]
+    fn service_registration_is_read_from_the_unit_file() {
+        let w = World::new();
+        w.register_unit();
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(status(&doc, "agent-registered"), "ok", "{doc:#}");
+
+        let dir = w.root.join("etc/systemd/user");
+        std::fs::remove_file(dir.join("default.target.wants/mantra-agent.service")).unwrap();
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(status(&doc, "agent-registered"), "warn", "{doc:#}");
+        assert!(detail(&doc, "agent-registered").contains("not enabled"));
+
+        std::fs::write(
+            dir.join("mantra-agent.service"),
+            "[Service]\nExecStart=/bin/true\n",
+        )
+        .unwrap();
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(status(&doc, "agent-registered"), "fail", "{doc:#}");
+
+        // A user unit counts too.
+        std::fs::remove_file(dir.join("mantra-agent.service")).unwrap();
+        let user = w.home.join(".config/systemd/user");
+        std::fs::create_dir_all(user.join("default.target.wants")).unwrap();
+        std::fs::write(
+            user.join("mantra-agent.service"),
+            format!("[Service]\nExecStart={MANTRA} agent run\n"),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(
+            user.join("mantra-agent.service"),
+            user.join("default.target.wants/mantra-agent.service"),
+        )
+        .unwrap();
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(status(&doc, "agent-registered"), "ok", "{doc:#}");
+        assert!(detail(&doc, "agent-registered").contains(".config/systemd/user"));
     }
 
     #[test]
