@@ -215,16 +215,6 @@ fn detail(doc: &Value, id: &str) -> String {
     check(doc, id)["detail"].as_str().unwrap().to_string()
 }
 
-fn failing(doc: &Value) -> Vec<String> {
-    doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["status"] == "fail")
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[cfg(unix)]
 fn chmod(p: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
@@ -516,6 +506,16 @@ mod rooted {
             ]);
             shims
         }
+    }
+
+    fn failing(doc: &Value) -> Vec<String> {
+        doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["status"] == "fail")
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect()
     }
 
     const REQUIRE_HOOKS: &str = "hooks:\n  required: [pre-commit, pre-push]\n";
