@@ -92,12 +92,6 @@ impl World {
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
-    fn git(&self, dir: &Path, args: &[&str]) {
-        let mut c = self.command("git", args);
-        let o = c.current_dir(dir).output().unwrap();
-        assert!(o.status.success(), "git {args:?}: {o:?}");
-    }
-
     /// Runs `doctor --format json [extra]`: exit code and report.
     fn doctor(&self, extra: &[&str]) -> (i32, Value) {
         let mut args = vec!["doctor", "--format", "json"];
@@ -467,6 +461,12 @@ mod rooted {
     use super::*;
 
     impl World {
+        fn git(&self, dir: &Path, args: &[&str]) {
+            let mut c = self.command("git", args);
+            let o = c.current_dir(dir).output().unwrap();
+            assert!(o.status.success(), "git {args:?}: {o:?}");
+        }
+
         fn policy(&self, yaml: &str) {
             let dir = self.root.join("etc/mantra");
             std::fs::create_dir_all(&dir).unwrap();
