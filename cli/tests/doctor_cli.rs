@@ -709,6 +709,47 @@ mod rooted {
         w.policy("no_such_key: 1\n");
         let (_, doc) = w.doctor(&[]);
         assert_eq!(status(&doc, "policy"), "warn", "{doc:#}");
+
+        // A policy file others may write is refused: fail-closed.
+        #[cfg(unix)]
+        {
+            chmod(&w.root.join("etc/mantra/policy.yaml"), 0o666);
+            let (code, doc) = w.doctor(&[]);
+            assert_eq!(code, 1);
+            assert_eq!(status(&doc, "policy"), "fail", "{doc:#}");
+            assert!(
+                detail(&doc, "policy").contains("unreadable mandatory source"),
+                "{doc:#}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_custom_rule_that_does_not_load_fails_the_engine() {
+        let w = World::new();
+        w.policy(
+            "rules:\n  custom:\n    - id: acme-token\n      name: ACME token\n      \
+             severity: high\n      pattern: 'acme_([a-z'\n      keywords: [acme_]\n      \
+             examples: ['acme_k3j5h7g9f1d3s5a7p9o1i3u5']\n",
+        );
+        let (code, doc) = w.doctor(&[]);
+        assert_eq!(code, 1);
+        assert_eq!(status(&doc, "engine"), "fail", "{doc:#}");
+        let d = detail(&doc, "engine");
+        assert!(d.contains("acme-token"), "{d}");
+        assert!(
+            !d.contains("missing field"),
+            "the pattern is what fails: {d}"
+        );
+
+        w.policy(
+            "rules:\n  custom:\n    - id: acme-token\n      name: ACME token\n      \
+             severity: high\n      pattern: '\\b(acme_[a-z0-9]{24})\\b'\n      keywords: [acme_]\n      \
+             examples: ['acme_k3j5h7g9f1d3s5a7p9o1i3u5']\n",
+        );
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(status(&doc, "engine"), "ok", "{doc:#}");
+        assert!(detail(&doc, "engine").contains("111 rules"), "{doc:#}");
     }
 
     #[test]
