@@ -44,9 +44,10 @@ pub fn check(ctx: &Context) -> Check {
             ),
         ),
         Err(hs) => {
-            let why = match cpu_lacks_ssse3() {
-                true => format!("this CPU lacks SSSE3, which Hyperscan needs ({hs})"),
-                false => hs.to_string(),
+            let why = if cpu_lacks_ssse3() {
+                format!("this CPU lacks SSSE3, which Hyperscan needs ({hs})")
+            } else {
+                hs.to_string()
             };
             match build(EngineKind::Rust) {
                 Ok(_) => Check::warn(
