@@ -15,9 +15,6 @@ use tracing_subscriber::{fmt, EnvFilter, Layer};
 /// File name prefix of the logs (`agent.YYYY-MM-DD.log`).
 pub const LOG_PREFIX: &str = "agent";
 
-/// Days of logs kept when policy does not say (`logging.retention_days`).
-pub const DEFAULT_RETENTION_DAYS: u32 = 14;
-
 /// Installs the global subscriber: stderr at `stderr_level`, and the
 /// rolling file at `info` (or `stderr_level` if more verbose). Keep the
 /// guard alive for the program's life. Fails when a subscriber is already
