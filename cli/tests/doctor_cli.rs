@@ -289,7 +289,7 @@ fn the_running_agent_keeps_the_exposure_list_current() {
         "bbbbbbbb-0000-4000-8000-000000000002",
         "hello there",
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let (_, doc) = w.doctor(&[]);
         let indexed = detail(&doc, "store").contains("1 session(s)");
