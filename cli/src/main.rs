@@ -5,6 +5,7 @@
 mod agent_cmd;
 mod audit;
 mod audit_cmd;
+mod doctor_cmd;
 mod engine_setup;
 mod hooks_cmd;
 mod output;
@@ -62,6 +63,8 @@ enum Command {
     Audit(audit_cmd::AuditArgs),
     #[command(flatten)]
     Agent(agent_cmd::AgentCommand),
+    /// Check this machine's health and compliance with policy (read-only).
+    Doctor(doctor_cmd::DoctorArgs),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Command::Hooks(cmd) => hooks_cmd::hooks(cmd),
         Command::Audit(args) => audit_cmd::run(&args),
         Command::Agent(cmd) => agent_cmd::run(cmd),
+        Command::Doctor(args) => doctor_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
