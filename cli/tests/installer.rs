@@ -166,12 +166,20 @@ impl Machine {
     /// Everything an install could touch: the root, the system and global
     /// git config, the repository's hooks.
     fn snapshot(&self) -> BTreeMap<String, String> {
+        self.snapshot_with(false)
+    }
+
+    /// With modification times too: proves that nothing was even rewritten
+    /// (an uninstall necessarily touches the directories it empties, so
+    /// only the second-run comparison uses this).
+    fn snapshot_with(&self, times: bool) -> BTreeMap<String, String> {
         let mut snap = BTreeMap::new();
-        walk(&self.root, &self.root, "root", &mut snap);
+        walk(&self.root, &self.root, "root", times, &mut snap);
         walk(
             &self.repo.join(".git/hooks"),
             &self.repo.join(".git/hooks"),
             "repo-hooks",
+            times,
             &mut snap,
         );
         let global = std::fs::read_to_string(&self.global_config).unwrap();
@@ -186,7 +194,7 @@ fn write_exec(path: &Path, text: &str) {
 }
 
 /// Path -> "kind mode contents" for every entry under `dir`.
-fn walk(base: &Path, dir: &Path, label: &str, snap: &mut BTreeMap<String, String>) {
+fn walk(base: &Path, dir: &Path, label: &str, times: bool, snap: &mut BTreeMap<String, String>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -194,13 +202,16 @@ fn walk(base: &Path, dir: &Path, label: &str, snap: &mut BTreeMap<String, String
         let path = e.unwrap().path();
         let rel = format!("{label}/{}", path.strip_prefix(base).unwrap().display());
         let md = std::fs::symlink_metadata(&path).unwrap();
-        let mode = md.permissions().mode() & 0o7777;
+        let mut mode = format!("{:o}", md.permissions().mode() & 0o7777);
+        if times {
+            mode.push_str(&format!(" mtime {:?}", md.modified().unwrap()));
+        }
         if md.file_type().is_symlink() {
             let target = std::fs::read_link(&path).unwrap();
             snap.insert(rel, format!("link {}", target.display()));
         } else if md.is_dir() {
-            snap.insert(rel, format!("dir {mode:o}"));
-            walk(base, &path, label, snap);
+            snap.insert(rel, format!("dir {mode}"));
+            walk(base, &path, label, times, snap);
         } else {
             let bytes = std::fs::read(&path).unwrap();
             // Contents as text when they are, else their length and a hash
@@ -209,7 +220,7 @@ fn walk(base: &Path, dir: &Path, label: &str, snap: &mut BTreeMap<String, String
                 Ok(s) => s,
                 Err(_) => format!("{} bytes crc {:08x}", bytes.len(), crc32fast::hash(&bytes)),
             };
-            snap.insert(rel, format!("file {mode:o}\n{body}"));
+            snap.insert(rel, format!("file {mode}\n{body}"));
         }
     }
 }
@@ -364,7 +375,7 @@ fn install_twice_then_uninstall_leaves_the_machine_as_it_was() {
     }
 
     // Second run: nothing changes.
-    let installed = m.snapshot();
+    let installed = m.snapshot_with(true);
     let again = m.install_ok(&["--binary", MANTRA, "--policy", policy, "--hooks"]);
     assert!(again.contains("already installed"), "{again}");
     assert!(again.contains("nothing changed"), "{again}");
@@ -372,7 +383,7 @@ fn install_twice_then_uninstall_leaves_the_machine_as_it_was() {
         !again.lines().any(|l| l.starts_with("installed ")),
         "{again}"
     );
-    assert_same(&installed, &m.snapshot(), "second run");
+    assert_same(&installed, &m.snapshot_with(true), "second run");
 
     // The agent, started with the unit's command line, runs.
     drop(start_agent_from_unit(&m, &unit));
@@ -720,4 +731,113 @@ fn install_ps1_parses() {
         .output()
         .unwrap();
     assert!(!out.status.success());
+}
+
+#[test]
+fn default_binary_is_the_one_beside_the_script() {
+    let m = Machine::new();
+    // A release archive: the installer folder with the binary in it.
+    let dist = m.tmp.path().join("dist");
+    copy_dir(&installer_dir(), &dist);
+    std::fs::copy(MANTRA, dist.join("mantra")).unwrap();
+    let mut cmd = Command::new("sh");
+    cmd.arg(dist.join("install.sh"))
+        .args(["--root"])
+        .arg(&m.root)
+        .arg("--no-service");
+    m.env(&mut cmd);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(m.root.join("usr/local/bin/mantra")).unwrap(),
+        std::fs::read(MANTRA).unwrap()
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn upgrade_replaces_only_what_changed() {
+    let m = Machine::new();
+    m.install_ok(&["--binary", MANTRA]);
+    let unit = m.root.join("etc/systemd/user/mantra-agent.service");
+    let unit_before = std::fs::metadata(&unit).unwrap().modified().unwrap();
+    let manifest = m.root.join("usr/local/lib/mantra/install-manifest");
+    let manifest_before = std::fs::read_to_string(&manifest).unwrap();
+
+    // A "new version": the same program with bytes appended (ELF ignores
+    // trailing data, so it still runs).
+    let newer = m.tmp.path().join("mantra-newer");
+    let mut bytes = std::fs::read(MANTRA).unwrap();
+    bytes.extend_from_slice(b"\0newer build\0");
+    std::fs::write(&newer, &bytes).unwrap();
+    std::fs::set_permissions(&newer, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let out = m.install_ok(&["--binary", newer.to_str().unwrap()]);
+    let bin = m.root.join("usr/local/bin/mantra");
+    assert!(
+        out.lines()
+            .any(|l| l == format!("installed {}", bin.display())),
+        "{out}"
+    );
+    assert!(out.contains("already installed"), "{out}");
+    assert!(out.contains("Mantra installed"), "{out}");
+    assert_eq!(std::fs::read(&bin).unwrap(), bytes);
+    assert!(Command::new(&bin)
+        .arg("--version")
+        .output()
+        .unwrap()
+        .status
+        .success());
+    assert_eq!(
+        std::fs::metadata(&unit).unwrap().modified().unwrap(),
+        unit_before,
+        "the unit was not rewritten"
+    );
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), manifest_before);
+    // No temporary file left behind by the atomic replace.
+    let leftovers: Vec<_> = std::fs::read_dir(m.root.join("usr/local/bin"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with(".mantra"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_refusal_of_mantra_hooks_install_is_surfaced() {
+    let m = Machine::new();
+    // Someone else's files where the shims would go: mantra hooks install
+    // refuses to mix with them, and install.sh says so.
+    let shims = m.root.join("usr/local/lib/mantra/git-hooks");
+    std::fs::create_dir_all(&shims).unwrap();
+    write_exec(&shims.join("pre-commit"), "#!/bin/sh\nexit 0\n");
+    let out = m.install_sh(&["--binary", MANTRA, "--hooks"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not a Mantra shim directory") && err.contains("hooks install failed"),
+        "{err}"
+    );
+    assert_eq!(m.system_hooks_path(), None);
+    // What was installed is recorded, so uninstall still cleans up, and the
+    // foreign hook stays.
+    m.install_ok(&["--uninstall"]);
+    assert!(!m.root.join("usr/local/bin/mantra").exists());
+    assert!(shims.join("pre-commit").exists());
 }
