@@ -73,7 +73,11 @@ impl Rng {
         let mut s = String::with_capacity(n * 7);
         for i in 0..n {
             if i > 0 {
-                s.push(if self.next() % 12 == 0 { '\n' } else { ' ' });
+                s.push(if self.next().is_multiple_of(12) {
+                    '\n'
+                } else {
+                    ' '
+                });
             }
             s.push_str(WORDS[(self.next() % WORDS.len() as u64) as usize]);
         }

@@ -7,8 +7,8 @@
 //! (`keys`: OS keychain, key-file fallback); the SQLCipher store with its
 //! migrations, FTS5 search, findings and exposures (`store`); indexing
 //! (`index`) and watching (`watch`); redacted exports (`export`); wipe and
-//! the exposure list the git hooks read (`lifecycle`); the log file
-//! (`logging`). Does not own: secret detection (`mantra-detect`), policy
+//! the exposure list the git hooks read (`lifecycle`); the one-agent lock
+//! (`lock`); the log file (`logging`). Does not own: secret detection (`mantra-detect`), policy
 //! (settings arrive as [`AgentConfig`]), or any command-line surface.
 //!
 //! Entry points: [`sources::discover_all`] lists sources;
@@ -24,6 +24,7 @@ pub mod index;
 pub mod jsonl;
 pub mod keys;
 pub mod lifecycle;
+pub mod lock;
 pub mod logging;
 pub mod model;
 pub mod paths;

@@ -15,19 +15,23 @@ use tracing_subscriber::{fmt, EnvFilter, Layer};
 /// File name prefix of the logs (`agent.YYYY-MM-DD.log`).
 pub const LOG_PREFIX: &str = "agent";
 
+/// Days of logs kept when policy does not say (`logging.retention_days`).
+pub const DEFAULT_RETENTION_DAYS: u32 = 14;
+
 /// Installs the global subscriber: stderr at `stderr_level`, and the
 /// rolling file at `info` (or `stderr_level` if more verbose). Keep the
 /// guard alive for the program's life. Fails when a subscriber is already
 /// set or the directory cannot be made.
-pub fn init(log_dir: &Path, stderr_level: &str) -> std::io::Result<WorkerGuard> {
-    crate::datadir::create_private_dir(log_dir)?;
-    let appender = RollingFileAppender::builder()
-        .rotation(Rotation::DAILY)
-        .filename_prefix(LOG_PREFIX)
-        .filename_suffix("log")
-        .max_log_files(14)
-        .build(log_dir)
-        .map_err(std::io::Error::other)?;
+///
+/// One file per day is kept for `retention_days` days (policy
+/// `logging.retention_days`): older agent logs are deleted now and at each
+/// daily rotation.
+pub fn init(
+    log_dir: &Path,
+    stderr_level: &str,
+    retention_days: u32,
+) -> std::io::Result<WorkerGuard> {
+    let appender = rolling_appender(log_dir, retention_days)?;
     restrict_log_files(log_dir);
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let stderr_filter = EnvFilter::try_new(stderr_level).unwrap_or_else(|_| EnvFilter::new("warn"));
@@ -53,6 +57,24 @@ pub fn init(log_dir: &Path, stderr_level: &str) -> std::io::Result<WorkerGuard> 
     Ok(guard)
 }
 
+/// The daily rolling appender of `log_dir` (created `0700`), keeping
+/// `retention_days` files (at least one): creating it prunes older
+/// `agent.*.log` files; other files of the directory are left alone.
+pub fn rolling_appender(
+    log_dir: &Path,
+    retention_days: u32,
+) -> std::io::Result<RollingFileAppender> {
+    crate::datadir::create_private_dir(log_dir)?;
+    let keep = usize::try_from(retention_days.max(1)).unwrap_or(usize::MAX);
+    RollingFileAppender::builder()
+        .rotation(Rotation::DAILY)
+        .filename_prefix(LOG_PREFIX)
+        .filename_suffix("log")
+        .max_log_files(keep)
+        .build(log_dir)
+        .map_err(std::io::Error::other)
+}
+
 /// Sets `0600` on every log file (the appender creates files with the
 /// process umask). Called at start-up and periodically by the watcher, so
 /// a file rotated in mid-run is tightened too; the directory is `0700`
@@ -70,4 +92,62 @@ pub fn restrict_log_files(log_dir: &Path) {
     }
     #[cfg(not(unix))]
     let _ = log_dir;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn retention_prunes_the_oldest_agent_logs_only() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("logs");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for day in 1..=5 {
+            std::fs::write(dir.join(format!("agent.2020-01-0{day}.log")), "old\n").expect("w");
+            // Distinct creation times: the appender prunes oldest first.
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::fs::write(dir.join("hooks-audit.jsonl"), "{}\n").expect("w");
+
+        let _appender = rolling_appender(&dir, 3).expect("appender");
+        let left = names(&dir);
+        let agent_logs: Vec<&String> = left.iter().filter(|n| n.starts_with("agent.")).collect();
+        assert_eq!(agent_logs.len(), 3, "{left:?}");
+        assert!(
+            left.contains(&"agent.2020-01-04.log".to_string()),
+            "{left:?}"
+        );
+        assert!(
+            left.contains(&"agent.2020-01-05.log".to_string()),
+            "{left:?}"
+        );
+        assert!(
+            !left.contains(&"agent.2020-01-03.log".to_string()),
+            "{left:?}"
+        );
+        assert!(
+            left.contains(&"hooks-audit.jsonl".to_string()),
+            "other files stay"
+        );
+
+        // Zero (not a valid policy value) still keeps today's file.
+        let _appender = rolling_appender(&dir, 0).expect("appender");
+        let left = names(&dir);
+        assert_eq!(
+            left.iter().filter(|n| n.starts_with("agent.")).count(),
+            1,
+            "{left:?}"
+        );
+    }
 }

@@ -156,7 +156,10 @@ fn index_and_publish(
     cancel: &AtomicBool,
 ) -> Result<IndexReport, WatchError> {
     let report = index_sources(store, scanner, config, sources, opts, cancel, &mut |_| {})?;
-    if report.findings > 0 || !dir.exposure_file().exists() {
+    // Rewritten after every pass that indexed something, so its time stamp
+    // says how current it is (`mantra doctor` compares it with the store's
+    // last index).
+    if report.sources_indexed > 0 || report.findings > 0 || !dir.exposure_file().exists() {
         if let Err(e) = crate::lifecycle::write_exposures(store, dir, &config.fingerprint_key) {
             tracing::warn!("exposure list not written: {e}");
         }

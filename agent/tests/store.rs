@@ -478,3 +478,64 @@ fn retention_deletes_only_idle_sessions() {
         "orphan project removed"
     );
 }
+
+fn dir_listing(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn read_only_open_changes_nothing_and_checks_the_key() {
+    let env = Env::new();
+    let mut store = env.open();
+    assert_eq!(store.last_indexed_at().expect("empty"), None);
+    store
+        .write_batch(&[source(
+            "/x/a.jsonl",
+            vec![session("s1", "/p", vec![msg("m1", 1, "hello")])],
+        )])
+        .expect("write");
+    drop(store);
+    let files = dir_listing(&env.data.root);
+    let before = std::fs::read(env.data.db_path()).expect("read");
+    let key = env.keys().get().expect("get").expect("key");
+
+    let ro = Store::open_read_only(&env.data.db_path(), &key).expect("read-only open");
+    assert_eq!(ro.counts().expect("counts").sessions, 1);
+    let at = ro.last_indexed_at().expect("indexed_at").expect("some");
+    assert!(at > 1_600_000_000_000, "{at}");
+    assert!(
+        ro.connection().execute("DELETE FROM sessions", []).is_err(),
+        "the connection is read-only"
+    );
+    drop(ro);
+    assert_eq!(dir_listing(&env.data.root), files, "no file created");
+    assert_eq!(std::fs::read(env.data.db_path()).expect("read"), before);
+
+    // With a live writer (WAL present) the reader sees its committed rows.
+    let mut writer = env.open();
+    writer
+        .write_batch(&[source(
+            "/x/b.jsonl",
+            vec![session("s2", "/p", vec![msg("m2", 2, "world")])],
+        )])
+        .expect("write");
+    let ro = Store::open_read_only(&env.data.db_path(), &key).expect("beside a writer");
+    assert_eq!(ro.counts().expect("counts").sessions, 2);
+    drop(ro);
+    drop(writer);
+    let files = dir_listing(&env.data.root);
+
+    let wrong = StoreKey::generate().expect("key");
+    let err = Store::open_read_only(&env.data.db_path(), &wrong).expect_err("wrong key");
+    assert!(matches!(err, StoreError::WrongKey { .. }), "{err}");
+    let missing = env.tmp.path().join("none.db");
+    let err = Store::open_read_only(&missing, &key).expect_err("absent");
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+    assert!(!missing.exists());
+    assert_eq!(dir_listing(&env.data.root), files);
+}

@@ -180,7 +180,10 @@ pub fn init_logging(
     );
     if wants_file {
         if let Some(dir) = mantra_agent::data_dir() {
-            if let Ok(guard) = mantra_agent::logging::init(&DataDir::new(dir).log_dir(), level) {
+            let retention = crate::policy_cmd::effective().policy.logging.retention_days;
+            if let Ok(guard) =
+                mantra_agent::logging::init(&DataDir::new(dir).log_dir(), level, retention)
+            {
                 return Some(guard);
             }
         }
@@ -428,14 +431,19 @@ fn print_report(r: &IndexReport, exposed: usize, elapsed: std::time::Duration) {
 
 fn agent_run(dir: &DataDir, config: &AgentConfig, a: RunArgs) -> Result<u8> {
     let env = discovery_env()?;
-    let mut store = open(dir, config, OpenMode::Create)?;
-    let scanner = scanner(dir, config)?;
+    // Held until return: one agent per data directory, and `mantra doctor`
+    // tells a running agent by this lock.
+    let _lock = mantra_agent::lock::AgentLock::acquire(dir)?;
+    // Before the slow start-up (engine build): a stop request from then on
+    // is a clean exit that releases the lock and clears the pid.
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let cancel = cancel.clone();
         ctrlc::set_handler(move || cancel.store(true, Ordering::Relaxed))
             .context("cannot install the signal handler")?;
     }
+    let mut store = open(dir, config, OpenMode::Create)?;
+    let scanner = scanner(dir, config)?;
     let opts = mantra_agent::watch::WatchOptions {
         rediscover: std::time::Duration::from_secs(a.rediscover.max(1)),
         ..Default::default()

@@ -3,6 +3,7 @@
 //! Exit codes: 0 clean, 1 findings remain, 2 usage or runtime error.
 
 mod agent_cmd;
+mod doctor_cmd;
 mod engine_setup;
 mod hooks_cmd;
 mod output;
@@ -58,6 +59,8 @@ enum Command {
     CrashReports(update_cmd::CrashCmd),
     #[command(flatten)]
     Agent(agent_cmd::AgentCommand),
+    /// Check this machine's health and compliance with policy (read-only).
+    Doctor(doctor_cmd::DoctorArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Hook(cmd) => hooks_cmd::hook(cmd),
         Command::Hooks(cmd) => hooks_cmd::hooks(cmd),
         Command::Agent(cmd) => agent_cmd::run(cmd),
+        Command::Doctor(args) => doctor_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

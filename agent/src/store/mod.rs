@@ -167,6 +167,58 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens an existing store read-only with `key`, for inspection
+    /// (`mantra doctor`): nothing is created, migrated or re-permissioned,
+    /// and a wrong key or a plaintext file is an error as in [`Store::open`].
+    /// A store older than this build is opened as it is (queries of newer
+    /// tables may fail); a newer one is [`StoreError::TooNew`].
+    pub fn open_read_only(path: &Path, key: &StoreKey) -> Result<Store, StoreError> {
+        if !non_empty_file(path)? {
+            return Err(StoreError::NotFound {
+                path: path.to_path_buf(),
+            });
+        }
+        check_not_plaintext(path)?;
+        // A read-only connection to a WAL database creates `-wal` and `-shm`
+        // files and leaves them behind. Without a `-wal` no writer is active
+        // and everything is in the main file, so open it as immutable (no
+        // lock, no side files); with one, a writer is live and the side
+        // files exist already.
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = if Path::new(&wal).exists() {
+            Connection::open_with_flags(path, flags)?
+        } else {
+            Connection::open_with_flags(immutable_uri(path), flags | OpenFlags::SQLITE_OPEN_URI)?
+        };
+        let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
+        conn.execute_batch(&format!("PRAGMA key = {};", key.pragma_literal()))?;
+        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            if is_not_a_database(&e) {
+                return Err(StoreError::WrongKey {
+                    path: path.to_path_buf(),
+                });
+            }
+            return Err(e.into());
+        }
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let found = schema::version(&conn)?;
+        if found > schema::CURRENT_VERSION {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                supported: schema::CURRENT_VERSION,
+            });
+        }
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
     fn migrate(&mut self) -> Result<(), StoreError> {
         let found = schema::version(&self.conn)?;
         if found > schema::CURRENT_VERSION {
@@ -255,6 +307,27 @@ fn restrict_permissions(path: &Path) {
     }
     #[cfg(not(unix))]
     let _ = path;
+}
+
+/// `file:<path>?immutable=1`, the path percent-encoded as SQLite URIs want.
+fn immutable_uri(path: &Path) -> String {
+    let mut text = path.to_string_lossy().into_owned();
+    if cfg!(windows) {
+        text = text.replace('\\', "/");
+        if !text.starts_with('/') {
+            text.insert(0, '/');
+        }
+    }
+    let mut uri = String::from("file:");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-' | b'~' | b':') {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 /// Milliseconds since the epoch, now.

@@ -395,6 +395,15 @@ impl Store {
         })
     }
 
+    /// When the store last indexed a source (milliseconds since the
+    /// epoch); `None` before the first index. The exposure list must be at
+    /// least this recent to be current.
+    pub fn last_indexed_at(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT max(indexed_at) FROM sources", [], |r| r.get(0))?)
+    }
+
     /// The stored id of the session with this store rowid's project.
     pub fn session_project(&self, session_rowid: i64) -> Result<Option<i64>, StoreError> {
         Ok(self

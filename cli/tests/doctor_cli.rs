@@ -1,0 +1,641 @@
+#![allow(clippy::unwrap_used)]
+//! `mantra doctor` through the real binary, in an isolated world: HOME,
+//! XDG_*, MANTRA_HOME, git's global and system config, the file key store,
+//! and (in `test-roots` builds) MANTRA_TEST_ROOT for every system path.
+//! Real store, real agent process, real git hooks.
+//!
+//! Tests that read policy or system paths need MANTRA_TEST_ROOT and are
+//! `test-roots` only; the others look at single checks, which do not
+//! depend on the machine's own policy.
+
+mod hooks_common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const MANTRA: &str = env!("CARGO_BIN_EXE_mantra");
+
+struct World {
+    tmp: tempfile::TempDir,
+    home: PathBuf,
+    data: PathBuf,
+    /// MANTRA_TEST_ROOT: stands in for `/`.
+    root: PathBuf,
+    /// A directory outside any repository, where commands run.
+    cwd: PathBuf,
+    git_global: PathBuf,
+    git_system: PathBuf,
+}
+
+impl World {
+    fn new() -> World {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        let root = tmp.path().join("root");
+        let cwd = tmp.path().join("work");
+        for d in [&home, &root, &cwd] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        let git_global = tmp.path().join("gitconfig-global");
+        let git_system = tmp.path().join("gitconfig-system");
+        std::fs::write(
+            &git_global,
+            "[user]\n\tname = T\n\temail = t@example.invalid\n[init]\n\tdefaultBranch = main\n",
+        )
+        .unwrap();
+        std::fs::write(&git_system, "").unwrap();
+        World {
+            data: tmp.path().join("data"),
+            tmp,
+            home,
+            root,
+            cwd,
+            git_global,
+            git_system,
+        }
+    }
+
+    fn command(&self, program: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(program);
+        c.args(args)
+            .current_dir(&self.cwd)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("XDG_DATA_HOME", self.home.join(".local/share"))
+            .env("MANTRA_HOME", &self.data)
+            .env("MANTRA_KEY_STORE", "file")
+            .env("MANTRA_TEST_ROOT", &self.root)
+            .env("GIT_CONFIG_GLOBAL", &self.git_global)
+            .env("GIT_CONFIG_SYSTEM", &self.git_system)
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn mantra(&self, args: &[&str]) -> Output {
+        self.command(MANTRA, args).output().unwrap()
+    }
+
+    fn mantra_ok(&self, args: &[&str]) -> String {
+        let o = self.mantra(args);
+        assert!(
+            o.status.success(),
+            "mantra {args:?}: {}\n{}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn git(&self, dir: &Path, args: &[&str]) {
+        let mut c = self.command("git", args);
+        let o = c.current_dir(dir).output().unwrap();
+        assert!(o.status.success(), "git {args:?}: {o:?}");
+    }
+
+    /// Runs `doctor --format json [extra]`: exit code and report.
+    fn doctor(&self, extra: &[&str]) -> (i32, Value) {
+        let mut args = vec!["doctor", "--format", "json"];
+        args.extend_from_slice(extra);
+        let o = self.mantra(&args);
+        let doc: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+            panic!(
+                "doctor json: {e}\n{}\n{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+        });
+        (o.status.code().unwrap(), doc)
+    }
+
+    /// A Claude Code session holding a GitHub token, then `mantra index`.
+    fn index_fixture(&self) -> String {
+        let token = hooks_common::github_token();
+        let dir = self.home.join(".claude/projects/-work-alpha");
+        std::fs::create_dir_all(&dir).unwrap();
+        let sid = "aaaaaaaa-0000-4000-8000-000000000001";
+        let line = serde_json::json!({"type": "user", "sessionId": sid, "cwd": "/work/alpha",
+            "uuid": "u1", "timestamp": "2026-01-01T10:00:00Z",
+            "message": {"role": "user", "content": format!("deploy with GITHUB_TOKEN={token}")}});
+        std::fs::write(dir.join(format!("{sid}.jsonl")), format!("{line}\n")).unwrap();
+        self.mantra_ok(&["index"]);
+        token
+    }
+
+    fn start_agent(&self) -> Agent {
+        let child = self
+            .command(MANTRA, &["agent", "run"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let lock = self.data.join("agent.lock");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let pid = child.id().to_string();
+        while std::fs::read_to_string(&lock).unwrap_or_default().trim() != pid {
+            assert!(Instant::now() < deadline, "the agent never took its lock");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Agent { child }
+    }
+
+    /// Every path under the temporary directory, for "nothing was created".
+    fn tree(&self) -> Vec<PathBuf> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                out.push(e.path());
+                if e.file_type().unwrap().is_dir() {
+                    walk(&e.path(), out);
+                }
+            }
+        }
+        let mut v = Vec::new();
+        walk(self.tmp.path(), &mut v);
+        v.sort();
+        v
+    }
+}
+
+/// A running `mantra agent run`, killed when dropped.
+struct Agent {
+    child: Child,
+}
+
+impl Agent {
+    /// SIGTERM, then wait for a clean exit.
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let st = self.child.wait().unwrap();
+        std::mem::forget(self);
+        st
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id} in {doc:#}"))
+}
+
+fn status(doc: &Value, id: &str) -> String {
+    check(doc, id)["status"].as_str().unwrap().to_string()
+}
+
+fn detail(doc: &Value, id: &str) -> String {
+    check(doc, id)["detail"].as_str().unwrap().to_string()
+}
+
+fn failing(doc: &Value) -> Vec<String> {
+    doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[cfg(unix)]
+fn chmod(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn doctor_creates_nothing_on_a_fresh_machine() {
+    let w = World::new();
+    let before = w.tree();
+    for format in ["human", "json", "jamf"] {
+        let o = w.mantra(&["doctor", "--format", format]);
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
+    }
+    assert_eq!(w.tree(), before, "doctor wrote something");
+    assert!(!w.data.exists());
+}
+
+#[test]
+fn second_agent_is_refused_and_the_lock_goes_with_the_agent() {
+    let w = World::new();
+    let agent = w.start_agent();
+    let pid = agent.child.id();
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "agent-running"), "ok", "{doc:#}");
+    assert!(
+        detail(&doc, "agent-running").contains(&format!("pid {pid}")),
+        "{doc:#}"
+    );
+
+    let second = w.mantra(&["agent", "run"]);
+    assert_eq!(second.status.code(), Some(2), "{second:?}");
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("already running"), "{err}");
+    assert!(err.contains(&format!("pid {pid}")), "{err}");
+
+    assert!(agent.stop().success(), "a stopped agent exits cleanly");
+    let (_, doc) = w.doctor(&[]);
+    assert_ne!(status(&doc, "agent-running"), "ok", "{doc:#}");
+    assert_eq!(
+        std::fs::read_to_string(w.data.join("agent.lock")).unwrap(),
+        "",
+        "a clean exit clears the pid"
+    );
+
+    // Killed outright, the lock is released all the same.
+    let mut agent = w.start_agent();
+    agent.child.kill().unwrap();
+    agent.child.wait().unwrap();
+    let (_, doc) = w.doctor(&[]);
+    assert_ne!(status(&doc, "agent-running"), "ok", "{doc:#}");
+    drop(w.start_agent());
+}
+
+#[cfg(unix)]
+#[test]
+fn loose_log_permissions_fail_with_a_chmod_fix() {
+    let w = World::new();
+    w.index_fixture();
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "logs"), "ok", "{doc:#}");
+
+    let logs = w.data.join("logs");
+    let file = std::fs::read_dir(&logs)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    chmod(&file, 0o644);
+    let (code, doc) = w.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(status(&doc, "logs"), "fail", "{doc:#}");
+    assert!(detail(&doc, "logs").contains("(0644)"), "{doc:#}");
+    let fix = check(&doc, "logs")["fix"].as_str().unwrap().to_string();
+    assert!(fix.starts_with("chmod 700"), "{fix}");
+
+    chmod(&file, 0o600);
+    chmod(&logs, 0o755);
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "logs"), "fail", "{doc:#}");
+    assert!(detail(&doc, "logs").contains("0755"), "{doc:#}");
+    chmod(&logs, 0o700);
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "logs"), "ok", "{doc:#}");
+}
+
+#[cfg(unix)]
+#[test]
+fn key_problems_fail_store_and_store_key() {
+    let w = World::new();
+    let token = w.index_fixture();
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "store"), "ok", "{doc:#}");
+    assert!(detail(&doc, "store").contains("1 session(s)"), "{doc:#}");
+    // The key-file fallback is a warning that says why (issue 4).
+    assert_eq!(status(&doc, "store-key"), "warn", "{doc:#}");
+    assert!(
+        detail(&doc, "store-key").contains("OS keychain was unreachable"),
+        "{doc:#}"
+    );
+
+    let key_file = w.data.join("store.key");
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    chmod(&key_file, 0o644);
+    let (code, doc) = w.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(status(&doc, "store-key"), "fail", "{doc:#}");
+    assert!(check(&doc, "store-key")["fix"]
+        .as_str()
+        .unwrap()
+        .starts_with("chmod 600"));
+
+    // Another key: the store does not open; nothing is changed.
+    let db_before = std::fs::read(w.data.join("sessions.db")).unwrap();
+    let other: String = key
+        .trim()
+        .chars()
+        .map(|c| if c == '0' { '1' } else { '0' })
+        .collect();
+    std::fs::write(&key_file, format!("{other}\n")).unwrap();
+    chmod(&key_file, 0o600);
+    let (code, doc) = w.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(status(&doc, "store"), "fail", "{doc:#}");
+    assert!(
+        detail(&doc, "store").contains("key does not match"),
+        "{doc:#}"
+    );
+    assert_eq!(
+        std::fs::read(w.data.join("sessions.db")).unwrap(),
+        db_before
+    );
+
+    // No key at all beside an existing store.
+    std::fs::remove_file(&key_file).unwrap();
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "store-key"), "fail", "{doc:#}");
+    assert!(detail(&doc, "store-key").contains("key is missing"));
+    assert_eq!(status(&doc, "store"), "fail", "{doc:#}");
+    assert!(!key_file.exists(), "doctor never creates a key");
+
+    // A plaintext database.
+    std::fs::write(&key_file, key).unwrap();
+    chmod(&key_file, 0o600);
+    let mut plain = b"SQLite format 3\0".to_vec();
+    plain.resize(4096, 0);
+    std::fs::write(w.data.join("sessions.db"), plain).unwrap();
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "store"), "fail", "{doc:#}");
+    assert!(detail(&doc, "store").contains("unencrypted"), "{doc:#}");
+
+    let out = serde_json::to_string(&doc).unwrap();
+    assert!(!out.contains(&token), "no secret in the report");
+}
+
+#[test]
+fn exposure_list_missing_foreign_or_stale() {
+    let w = World::new();
+    w.index_fixture();
+    let path = w.data.join("exposures.json");
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "exposures"), "ok", "{doc:#}");
+    assert!(
+        detail(&doc, "exposures").contains("1 exposed secret(s)"),
+        "{doc:#}"
+    );
+    let original: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+
+    let mut stale = original.clone();
+    stale["generated_at"] = "2020-01-01T00:00:00.000Z".into();
+    std::fs::write(&path, stale.to_string()).unwrap();
+    let (code, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "exposures"), "warn", "{doc:#}");
+    assert!(detail(&doc, "exposures").contains("stale"), "{doc:#}");
+    assert_ne!(code, 2);
+
+    let mut foreign = original.clone();
+    foreign["fingerprint_key_id"] = "0000000000000000".into();
+    std::fs::write(&path, foreign.to_string()).unwrap();
+    let (code, doc) = w.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(status(&doc, "exposures"), "fail", "{doc:#}");
+    assert!(
+        detail(&doc, "exposures").contains("fingerprint key"),
+        "{doc:#}"
+    );
+
+    std::fs::write(&path, "{not json").unwrap();
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "exposures"), "fail", "{doc:#}");
+
+    std::fs::remove_file(&path).unwrap();
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "exposures"), "fail", "{doc:#}");
+    assert!(detail(&doc, "exposures").contains("missing"), "{doc:#}");
+
+    // `mantra index` (what the fix says) makes it current again.
+    w.mantra_ok(&["index"]);
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "exposures"), "ok", "{doc:#}");
+}
+
+#[cfg(feature = "test-roots")]
+mod rooted {
+    //! Tests that set the machine's policy and service files under
+    //! MANTRA_TEST_ROOT.
+
+    use super::*;
+
+    impl World {
+        fn policy(&self, yaml: &str) {
+            let dir = self.root.join("etc/mantra");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("policy.yaml"), yaml).unwrap();
+        }
+
+        /// The systemd user unit as the installer writes it, enabled.
+        fn register_unit(&self) {
+            let dir = self.root.join("etc/systemd/user");
+            std::fs::create_dir_all(dir.join("default.target.wants")).unwrap();
+            let unit = dir.join("mantra-agent.service");
+            std::fs::write(
+                &unit,
+                format!(
+                    "[Unit]\nDescription=Mantra agent\n\n[Service]\nExecStart={MANTRA} agent run\n\
+                     Restart=on-failure\n\n[Install]\nWantedBy=default.target\n"
+                ),
+            )
+            .unwrap();
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(
+                &unit,
+                dir.join("default.target.wants/mantra-agent.service"),
+            )
+            .unwrap();
+        }
+
+        fn install_system_hooks(&self) -> PathBuf {
+            let shims = self.tmp.path().join("system-hooks");
+            self.mantra_ok(&[
+                "hooks",
+                "install",
+                "--scope",
+                "system",
+                "--dir",
+                shims.to_str().unwrap(),
+            ]);
+            shims
+        }
+    }
+
+    const REQUIRE_HOOKS: &str = "hooks:\n  required: [pre-commit, pre-push]\n";
+
+    #[test]
+    fn fresh_machine_fails_exactly_store_and_agent() {
+        let w = World::new();
+        let (code, doc) = w.doctor(&[]);
+        assert_eq!(code, 1);
+        assert_eq!(doc["compliant"], false);
+        assert_eq!(
+            failing(&doc),
+            ["store", "agent-registered", "agent-running"],
+            "{doc:#}"
+        );
+        let jamf = w.mantra(&["doctor", "--format", "jamf"]);
+        assert_eq!(jamf.status.code(), Some(1));
+        assert_eq!(
+            String::from_utf8_lossy(&jamf.stdout),
+            "<result>non-compliant: store, agent-registered, agent-running</result>\n"
+        );
+        let human = w.mantra(&["doctor"]);
+        let text = String::from_utf8_lossy(&human.stdout);
+        assert!(
+            text.starts_with("ok  policy  built-in defaults only"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nFAIL  agent-running  no agent holds "),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n  fix: systemctl --user start mantra-agent.service\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn with_every_agent_source_off_the_agent_is_not_required() {
+        let w = World::new();
+        w.policy(
+            "agent:\n  sources: {claude_code: false, codex: false, gemini: false, cursor: false, \
+             copilot_chat: false, cline: false, roo_code: false, continue: false, aider: false, \
+             opencode: false}\n",
+        );
+        let (code, doc) = w.doctor(&[]);
+        assert_eq!(code, 0, "{doc:#}");
+        assert_eq!(status(&doc, "store"), "warn");
+        assert_eq!(status(&doc, "agent-running"), "ok");
+        assert!(detail(&doc, "agent-running").contains("not required"));
+    }
+
+    #[test]
+    fn installed_machine_is_compliant_until_the_agent_stops() {
+        let w = World::new();
+        w.policy(&format!("{REQUIRE_HOOKS}network:\n  enabled: false\n"));
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(
+            failing(&doc),
+            ["store", "agent-registered", "agent-running", "hooks"],
+            "{doc:#}"
+        );
+
+        w.register_unit();
+        w.install_system_hooks();
+        w.index_fixture();
+        let agent = w.start_agent();
+        let (code, doc) = w.doctor(&[]);
+        assert_eq!(failing(&doc), Vec::<String>::new(), "{doc:#}");
+        assert_eq!(code, 0);
+        assert_eq!(doc["compliant"], true);
+        assert!(detail(&doc, "policy").contains("policy.yaml (policy_file, mandatory)"));
+        assert!(detail(&doc, "hooks").contains("at system scope"), "{doc:#}");
+        let network = detail(&doc, "network");
+        assert!(network.starts_with("off (mandatory, from "), "{network}");
+        assert!(network.contains("etc/mantra/policy.yaml:"), "{network}");
+        assert!(detail(&doc, "updates").contains("network.enabled is false"));
+        let jamf = w.mantra(&["doctor", "--format", "jamf"]);
+        assert_eq!(jamf.status.code(), Some(0));
+        assert_eq!(
+            String::from_utf8_lossy(&jamf.stdout),
+            "<result>compliant</result>\n"
+        );
+
+        assert!(agent.stop().success());
+        let (code, doc) = w.doctor(&[]);
+        assert_eq!(code, 1);
+        assert_eq!(failing(&doc), ["agent-running"], "{doc:#}");
+    }
+
+    #[test]
+    fn hooks_shadowed_by_a_repository_hooks_path_fail() {
+        let w = World::new();
+        w.policy(REQUIRE_HOOKS);
+        w.install_system_hooks();
+        let repo = w.tmp.path().join("app");
+        std::fs::create_dir_all(&repo).unwrap();
+        w.git(&repo, &["init", "-q"]);
+        let (_, doc) = w.doctor(&["--repo", repo.to_str().unwrap()]);
+        assert_eq!(status(&doc, "hooks"), "ok", "{doc:#}");
+
+        w.git(&repo, &["config", "core.hooksPath", ".husky"]);
+        std::fs::create_dir_all(repo.join(".husky")).unwrap();
+        let (code, doc) = w.doctor(&["--repo", repo.to_str().unwrap()]);
+        assert_eq!(code, 1);
+        assert_eq!(status(&doc, "hooks"), "fail", "{doc:#}");
+        assert!(detail(&doc, "hooks").contains("hidden by"), "{doc:#}");
+        assert!(check(&doc, "hooks")["fix"]
+            .as_str()
+            .unwrap()
+            .contains("config --unset core.hooksPath"));
+
+        // The repository holding the current directory is checked too.
+        let mut c = w.command(MANTRA, &["doctor", "--format", "jamf"]);
+        let o = c.current_dir(&repo).output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("hooks"),
+            "{o:?}"
+        );
+    }
+
+    #[test]
+    fn pending_crash_reports_warn_while_uploads_are_off() {
+        let w = World::new();
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(status(&doc, "crash-reports"), "ok", "{doc:#}");
+        let dir = w.data.join("crash-reports");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("crash-1-1.json"), "{}").unwrap();
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(status(&doc, "crash-reports"), "warn", "{doc:#}");
+        let d = detail(&doc, "crash-reports");
+        assert!(
+            d.contains("uploads off: crash_reports.enabled is false (default)"),
+            "{d}"
+        );
+        assert!(d.contains("1 crash report(s) pending locally"), "{d}");
+    }
+
+    #[test]
+    fn policy_problems_fail_and_say_where() {
+        let w = World::new();
+        w.policy("network:\n  enabled: maybe\nno_such_key: 1\n");
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(status(&doc, "policy"), "fail", "{doc:#}");
+        let d = detail(&doc, "policy");
+        assert!(d.contains("invalid network.enabled"), "{d}");
+        assert!(d.contains("unknown key no_such_key"), "{d}");
+
+        w.policy("no_such_key: 1\n");
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(status(&doc, "policy"), "warn", "{doc:#}");
+    }
+
+    #[test]
+    fn log_retention_comes_from_policy() {
+        let w = World::new();
+        w.policy("logging:\n  retention_days: 2\n");
+        let logs = w.data.join("logs");
+        std::fs::create_dir_all(&logs).unwrap();
+        for day in 1..=4 {
+            std::fs::write(logs.join(format!("agent.2020-01-0{day}.log")), "old\n").unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::fs::write(logs.join("hooks-audit.jsonl"), "").unwrap();
+        w.mantra_ok(&["index"]);
+        let mut names: Vec<String> = std::fs::read_dir(&logs)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert_eq!(names[0], "agent.2020-01-04.log", "{names:?}");
+        assert!(names[1].starts_with("agent.20") && names[1] != names[0]);
+        assert_eq!(names[2], "hooks-audit.jsonl");
+    }
+}
