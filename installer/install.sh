@@ -24,7 +24,8 @@ Options:
   --prefix DIR    installation prefix (default /usr/local): binary in
                   PREFIX/bin, hook shims and the manifest in PREFIX/lib/mantra
   --root DIR      install under DIR as if it were / (packaging, tests); every
-                  system path is prefixed, nothing is started or enabled
+                  system path is prefixed, nothing is started (the systemd
+                  unit is enabled inside DIR with systemctl --root)
   --policy FILE   install FILE as the system policy file; an existing
                   different policy is kept unless --force
   --hooks         install the git hooks at system scope
@@ -358,12 +359,22 @@ launchd_unload() {
 
 # --- systemd -----------------------------------------------------------------
 
+# systemctl for the global (all users) user-unit configuration; under
+# --root it edits the root's /etc/systemd/user instead (no systemd needed).
+global_systemctl() {
+	if [ -n "$R" ]; then
+		systemctl --root="$R" --global "$@"
+	else
+		systemctl --global "$@"
+	fi
+}
+
 systemd_enable() {
-	if [ -n "$R" ] || ! command -v systemctl >/dev/null 2>&1; then
-		say "to start the agent at every user's login: systemctl --global enable $UNIT_NAME"
+	if ! command -v systemctl >/dev/null 2>&1; then
+		say "systemctl not found: to start the agent at every user's login run: systemctl --global enable $UNIT_NAME"
 		return 0
 	fi
-	if [ "$(systemctl --global is-enabled "$UNIT_NAME" 2>/dev/null)" = enabled ]; then
+	if [ "$(global_systemctl is-enabled "$UNIT_NAME" 2>/dev/null)" = enabled ]; then
 		say "already enabled for all users: $UNIT_NAME"
 		record systemd-global-enabled "$UNIT_NAME"
 		return 0
@@ -373,23 +384,36 @@ systemd_enable() {
 		return 0
 	fi
 	changed=1
-	if systemctl --global enable "$UNIT_NAME" >/dev/null 2>&1 </dev/null; then
+	if global_systemctl enable "$UNIT_NAME" >/dev/null 2>&1 </dev/null; then
 		record systemd-global-enabled "$UNIT_NAME"
-		say "enabled for all users: $UNIT_NAME (starts at each login; now: systemctl --user start $UNIT_NAME)"
+		if [ -n "$R" ]; then
+			say "enabled for all users under $R: $UNIT_NAME"
+		else
+			say "enabled for all users: $UNIT_NAME (starts at each login; now: systemctl --user start $UNIT_NAME)"
+		fi
 	else
 		warn "systemctl --global enable $UNIT_NAME failed; run it by hand"
 	fi
 }
 
 systemd_disable() {
-	[ -n "$R" ] && return 0
-	command -v systemctl >/dev/null 2>&1 || return 0
+	if ! command -v systemctl >/dev/null 2>&1; then
+		warn "systemctl not found: remove $R/etc/systemd/user/default.target.wants/$UNIT_NAME by hand"
+		return 0
+	fi
 	if [ "$dry_run" = 1 ]; then
 		say "would run: systemctl --global disable $UNIT_NAME"
 		return 0
 	fi
-	systemctl --global disable "$UNIT_NAME" >/dev/null 2>&1 </dev/null || warn "systemctl --global disable $UNIT_NAME failed"
-	say "disabled for all users: $UNIT_NAME (running agents stop at logout, or: systemctl --user stop $UNIT_NAME)"
+	if global_systemctl disable "$UNIT_NAME" >/dev/null 2>&1 </dev/null; then
+		if [ -n "$R" ]; then
+			say "disabled for all users under $R: $UNIT_NAME"
+		else
+			say "disabled for all users: $UNIT_NAME (running agents stop at logout, or: systemctl --user stop $UNIT_NAME)"
+		fi
+	else
+		warn "systemctl --global disable $UNIT_NAME failed"
+	fi
 }
 
 # --- install -----------------------------------------------------------------

@@ -259,6 +259,13 @@ fn exec_start(unit: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_string).collect()
 }
 
+fn has_systemctl() -> bool {
+    Command::new("systemctl")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 struct KillOnDrop(Child);
 
 impl Drop for KillOnDrop {
@@ -269,7 +276,8 @@ impl Drop for KillOnDrop {
 }
 
 /// Starts the agent the way systemd would, from the installed unit's
-/// ExecStart (the program re-rooted), and checks that it stays up.
+/// ExecStart (the program re-rooted), and waits until it holds its lock
+/// (`<data dir>/agent.lock` with its pid, the contract with doctor).
 fn start_agent_from_unit(m: &Machine, unit: &str) -> KillOnDrop {
     let argv = exec_start(unit);
     let program = m.root.join(argv[0].trim_start_matches('/'));
@@ -279,10 +287,10 @@ fn start_agent_from_unit(m: &Machine, unit: &str) -> KillOnDrop {
         .stderr(Stdio::piped());
     m.env(&mut cmd);
     let mut child = KillOnDrop(cmd.spawn().unwrap());
-    // It indexes nothing (no sessions) and keeps watching; a start-up
-    // failure (bad arguments, store, key) exits within this time.
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < deadline {
+    let pid = child.0.id().to_string();
+    let lock = m.mantra_home.join("agent.lock");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != pid {
         if let Some(status) = child.0.try_wait().unwrap() {
             let mut err = String::new();
             use std::io::Read;
@@ -295,7 +303,17 @@ fn start_agent_from_unit(m: &Machine, unit: &str) -> KillOnDrop {
                 .unwrap();
             panic!("the agent exited at start: {status}\n{err}");
         }
-        std::thread::sleep(Duration::from_millis(100));
+        if Instant::now() > deadline {
+            let _ = child.0.kill();
+            let mut err = String::new();
+            use std::io::Read;
+            let _ = child.0.stderr.take().unwrap().read_to_string(&mut err);
+            panic!(
+                "the agent (pid {pid}) never took its lock; {lock:?} holds {:?}; stderr:\n{err}",
+                std::fs::read_to_string(&lock)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
     child
 }
@@ -326,10 +344,22 @@ fn install_twice_then_uninstall_leaves_the_machine_as_it_was() {
         template("linux/mantra-agent.service", "/usr/local/bin")
     );
     assert_eq!(mode(&unit_path), 0o644);
-    assert!(
-        out.contains("systemctl --global enable mantra-agent.service"),
-        "the manual enable step is printed under --root: {out}"
-    );
+    // Enabled for every user (inside the root: systemctl --root), or the
+    // manual step printed where systemctl is missing.
+    let wants = m
+        .root
+        .join("etc/systemd/user/default.target.wants/mantra-agent.service");
+    if has_systemctl() {
+        assert_eq!(
+            std::fs::read_link(&wants).unwrap(),
+            Path::new("/etc/systemd/user/mantra-agent.service")
+        );
+    } else {
+        assert!(
+            out.contains("systemctl --global enable mantra-agent.service"),
+            "{out}"
+        );
+    }
 
     // The policy.
     let installed_policy = m.root.join("etc/mantra/policy.yaml");
@@ -361,6 +391,11 @@ fn install_twice_then_uninstall_leaves_the_machine_as_it_was() {
     // The manifest records what was installed, nothing that was there.
     let manifest =
         std::fs::read_to_string(m.root.join("usr/local/lib/mantra/install-manifest")).unwrap();
+    if has_systemctl() {
+        assert!(manifest
+            .lines()
+            .any(|l| l == "systemd-global-enabled mantra-agent.service"));
+    }
     for line in [
         "file /usr/local/bin/mantra",
         "policy /etc/mantra/policy.yaml",
@@ -385,8 +420,38 @@ fn install_twice_then_uninstall_leaves_the_machine_as_it_was() {
     );
     assert_same(&installed, &m.snapshot_with(true), "second run");
 
-    // The agent, started with the unit's command line, runs.
-    drop(start_agent_from_unit(&m, &unit));
+    // The agent, started with the unit's command line, runs; doctor is
+    // green with that policy (test-roots builds read it from the root,
+    // find the unit and the hooks there).
+    {
+        let _agent = start_agent_from_unit(&m, &unit);
+        #[cfg(feature = "test-roots")]
+        {
+            let mut cmd = Command::new(&bin);
+            cmd.args(["doctor", "--format", "json", "--repo"])
+                .arg(&m.repo);
+            m.env(&mut cmd);
+            let out = cmd.output().unwrap();
+            let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(out.status.code(), Some(0), "mantra doctor: {doc:#}");
+            assert_eq!(doc["compliant"], true);
+            let check = |id: &str| {
+                doc["checks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|c| c["id"] == id)
+                    .unwrap()
+                    .clone()
+            };
+            for id in ["policy", "hooks", "agent-running"] {
+                assert_eq!(check(id)["status"], "ok", "{doc:#}");
+            }
+            if has_systemctl() {
+                assert_eq!(check("agent-registered")["status"], "ok", "{doc:#}");
+            }
+        }
+    }
 
     let out = m.install_ok(&["--uninstall"]);
     assert!(out.contains("Mantra uninstalled"), "{out}");
