@@ -906,3 +906,54 @@ fn a_refusal_of_mantra_hooks_install_is_surfaced() {
     assert!(!m.root.join("usr/local/bin/mantra").exists());
     assert!(shims.join("pre-commit").exists());
 }
+
+#[test]
+fn pkg_postinstall_records_its_files_for_uninstall() {
+    // The .pkg payload as pkgbuild lays it down on a volume that is not the
+    // boot volume (so postinstall loads nothing), then install.sh
+    // --uninstall with macOS paths removes it by the recorded manifest.
+    let m = Machine::new();
+    let target = &m.root;
+    std::fs::create_dir_all(target.join("Library/LaunchAgents")).unwrap();
+    std::fs::copy(MANTRA, target.join("usr/local/bin/mantra")).unwrap();
+    std::fs::write(
+        target.join("Library/LaunchAgents/com.mantra.agent.plist"),
+        template("macos/com.mantra.agent.plist", "/usr/local/bin"),
+    )
+    .unwrap();
+    let postinstall = installer_dir().join("macos/scripts/postinstall");
+    for _ in 0..2 {
+        let mut cmd = Command::new("sh");
+        cmd.arg(&postinstall)
+            .arg(installer_dir().join("Mantra.pkg"))
+            .arg(target)
+            .arg(target);
+        m.env(&mut cmd);
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let manifest =
+        std::fs::read_to_string(target.join("usr/local/lib/mantra/install-manifest")).unwrap();
+    assert_eq!(
+        manifest,
+        "dir /usr/local/lib/mantra\nfile /usr/local/bin/mantra\nfile /Library/LaunchAgents/com.mantra.agent.plist\n",
+        "recorded once each"
+    );
+    let out = m.install_sh_env(&["--uninstall"], &[("MANTRA_INSTALL_OS", "macos")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!target.join("usr/local/bin/mantra").exists());
+    assert!(!target
+        .join("Library/LaunchAgents/com.mantra.agent.plist")
+        .exists());
+    assert!(!target.join("usr/local/lib/mantra").exists());
+    // Directories that were there before the package stay.
+    assert!(target.join("usr/local/bin/other-tool").exists());
+}
