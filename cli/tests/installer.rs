@@ -427,6 +427,19 @@ fn install_twice_then_uninstall_leaves_the_machine_as_it_was() {
         let _agent = start_agent_from_unit(&m, &unit);
         #[cfg(feature = "test-roots")]
         {
+            // Its first pass (nothing to index here) ends with the exposure
+            // list written; doctor checks that list.
+            let exposures = m
+                .mantra_home
+                .join(mantra_detect::exposure::EXPOSURE_FILE_NAME);
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !exposures.exists() {
+                assert!(
+                    Instant::now() < deadline,
+                    "the agent never wrote {exposures:?}"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
             let mut cmd = Command::new(&bin);
             cmd.args(["doctor", "--format", "json", "--repo"])
                 .arg(&m.repo);
