@@ -568,6 +568,16 @@ fn dry_run_changes_nothing() {
     // Nothing recorded, so nothing to uninstall.
     let out = m.install_ok(&["--uninstall"]);
     assert!(out.contains("nothing to uninstall"), "{out}");
+
+    // A dry-run uninstall of a real install changes nothing either.
+    m.install_ok(&["--binary", MANTRA, "--policy", m.policy.to_str().unwrap()]);
+    let installed = m.snapshot();
+    let out = m.install_ok(&["--uninstall", "--dry-run"]);
+    assert!(
+        out.contains("would remove") && out.contains("nothing changed"),
+        "{out}"
+    );
+    assert_same(&installed, &m.snapshot(), "--uninstall --dry-run");
 }
 
 #[test]
