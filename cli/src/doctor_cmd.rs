@@ -124,7 +124,11 @@ impl Context {
                 .context("cannot determine the data directory; set MANTRA_HOME or HOME")?,
         );
         let repo = match &args.repo {
-            Some(r) => Some(std::path::absolute(r).context("cannot resolve --repo")?),
+            Some(r) => Some(
+                mantra_hooks::Git::in_dir(r)
+                    .toplevel()
+                    .with_context(|| format!("--repo {}: not a git repository", r.display()))?,
+            ),
             None => None,
         };
         Ok(Context {

@@ -92,12 +92,6 @@ impl World {
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
-    fn git(&self, dir: &Path, args: &[&str]) {
-        let mut c = self.command("git", args);
-        let o = c.current_dir(dir).output().unwrap();
-        assert!(o.status.success(), "git {args:?}: {o:?}");
-    }
-
     /// Runs `doctor --format json [extra]`: exit code and report.
     fn doctor(&self, extra: &[&str]) -> (i32, Value) {
         let mut args = vec!["doctor", "--format", "json"];
@@ -116,20 +110,34 @@ impl World {
     /// A Claude Code session holding a GitHub token, then `mantra index`.
     fn index_fixture(&self) -> String {
         let token = hooks_common::github_token();
-        let dir = self.home.join(".claude/projects/-work-alpha");
-        std::fs::create_dir_all(&dir).unwrap();
-        let sid = "aaaaaaaa-0000-4000-8000-000000000001";
-        let line = serde_json::json!({"type": "user", "sessionId": sid, "cwd": "/work/alpha",
-            "uuid": "u1", "timestamp": "2026-01-01T10:00:00Z",
-            "message": {"role": "user", "content": format!("deploy with GITHUB_TOKEN={token}")}});
-        std::fs::write(dir.join(format!("{sid}.jsonl")), format!("{line}\n")).unwrap();
+        self.claude_session(
+            "alpha",
+            "aaaaaaaa-0000-4000-8000-000000000001",
+            &format!("deploy with GITHUB_TOKEN={token}"),
+        );
         self.mantra_ok(&["index"]);
         token
     }
 
+    /// Writes a one-message Claude Code session of project `/work/<project>`.
+    fn claude_session(&self, project: &str, sid: &str, text: &str) {
+        let dir = self.home.join(format!(".claude/projects/-work-{project}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let line = serde_json::json!({"type": "user", "sessionId": sid,
+            "cwd": format!("/work/{project}"), "uuid": "u1", "timestamp": "2026-01-01T10:00:00Z",
+            "message": {"role": "user", "content": text}});
+        std::fs::write(dir.join(format!("{sid}.jsonl")), format!("{line}\n")).unwrap();
+    }
+
     fn start_agent(&self) -> Agent {
+        self.start_agent_with(&[])
+    }
+
+    fn start_agent_with(&self, extra: &[&str]) -> Agent {
+        let mut args = vec!["agent", "run"];
+        args.extend_from_slice(extra);
         let child = self
-            .command(MANTRA, &["agent", "run"])
+            .command(MANTRA, &args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -201,16 +209,6 @@ fn detail(doc: &Value, id: &str) -> String {
     check(doc, id)["detail"].as_str().unwrap().to_string()
 }
 
-fn failing(doc: &Value) -> Vec<String> {
-    doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["status"] == "fail")
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[cfg(unix)]
 fn chmod(p: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
@@ -263,6 +261,47 @@ fn second_agent_is_refused_and_the_lock_goes_with_the_agent() {
     let (_, doc) = w.doctor(&[]);
     assert_ne!(status(&doc, "agent-running"), "ok", "{doc:#}");
     drop(w.start_agent());
+}
+
+#[test]
+fn a_repo_that_is_not_one_means_doctor_cannot_run() {
+    let w = World::new();
+    let o = w.mantra(&["doctor", "--repo", w.cwd.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a git repository"));
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn the_running_agent_keeps_the_exposure_list_current() {
+    let w = World::new();
+    let _agent = w.start_agent_with(&["--rediscover", "1"]);
+    // Its first pass (nothing to index) publishes an empty list.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !w.data.join("exposures.json").exists() {
+        assert!(Instant::now() < deadline, "no first pass");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A session without any secret: the list's content does not change,
+    // but it must be rewritten to stay as recent as the store's index.
+    w.claude_session(
+        "beta",
+        "bbbbbbbb-0000-4000-8000-000000000002",
+        "hello there",
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, doc) = w.doctor(&[]);
+        let indexed = detail(&doc, "store").contains("1 session(s)");
+        if indexed && status(&doc, "exposures") == "ok" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the exposure list never caught up with the index: {doc:#}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
 }
 
 #[cfg(unix)]
@@ -422,6 +461,12 @@ mod rooted {
     use super::*;
 
     impl World {
+        fn git(&self, dir: &Path, args: &[&str]) {
+            let mut c = self.command("git", args);
+            let o = c.current_dir(dir).output().unwrap();
+            assert!(o.status.success(), "git {args:?}: {o:?}");
+        }
+
         fn policy(&self, yaml: &str) {
             let dir = self.root.join("etc/mantra");
             std::fs::create_dir_all(&dir).unwrap();
@@ -461,6 +506,16 @@ mod rooted {
             ]);
             shims
         }
+    }
+
+    fn failing(doc: &Value) -> Vec<String> {
+        doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["status"] == "fail")
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect()
     }
 
     const REQUIRE_HOOKS: &str = "hooks:\n  required: [pre-commit, pre-push]\n";
@@ -552,6 +607,47 @@ mod rooted {
     }
 
     #[test]
+    fn service_registration_is_read_from_the_unit_file() {
+        let w = World::new();
+        w.register_unit();
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(status(&doc, "agent-registered"), "ok", "{doc:#}");
+
+        let dir = w.root.join("etc/systemd/user");
+        std::fs::remove_file(dir.join("default.target.wants/mantra-agent.service")).unwrap();
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(status(&doc, "agent-registered"), "warn", "{doc:#}");
+        assert!(detail(&doc, "agent-registered").contains("not enabled"));
+
+        std::fs::write(
+            dir.join("mantra-agent.service"),
+            "[Service]\nExecStart=/bin/true\n",
+        )
+        .unwrap();
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(status(&doc, "agent-registered"), "fail", "{doc:#}");
+
+        // A user unit counts too.
+        std::fs::remove_file(dir.join("mantra-agent.service")).unwrap();
+        let user = w.home.join(".config/systemd/user");
+        std::fs::create_dir_all(user.join("default.target.wants")).unwrap();
+        std::fs::write(
+            user.join("mantra-agent.service"),
+            format!("[Service]\nExecStart={MANTRA} agent run\n"),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(
+            user.join("mantra-agent.service"),
+            user.join("default.target.wants/mantra-agent.service"),
+        )
+        .unwrap();
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(status(&doc, "agent-registered"), "ok", "{doc:#}");
+        assert!(detail(&doc, "agent-registered").contains(".config/systemd/user"));
+    }
+
+    #[test]
     fn hooks_shadowed_by_a_repository_hooks_path_fail() {
         let w = World::new();
         w.policy(REQUIRE_HOOKS);
@@ -613,6 +709,47 @@ mod rooted {
         w.policy("no_such_key: 1\n");
         let (_, doc) = w.doctor(&[]);
         assert_eq!(status(&doc, "policy"), "warn", "{doc:#}");
+
+        // A policy file others may write is refused: fail-closed.
+        #[cfg(unix)]
+        {
+            chmod(&w.root.join("etc/mantra/policy.yaml"), 0o666);
+            let (code, doc) = w.doctor(&[]);
+            assert_eq!(code, 1);
+            assert_eq!(status(&doc, "policy"), "fail", "{doc:#}");
+            assert!(
+                detail(&doc, "policy").contains("unreadable mandatory source"),
+                "{doc:#}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_custom_rule_that_does_not_load_fails_the_engine() {
+        let w = World::new();
+        w.policy(
+            "rules:\n  custom:\n    - id: acme-token\n      name: ACME token\n      \
+             severity: high\n      pattern: 'acme_([a-z'\n      keywords: [acme_]\n      \
+             examples: ['acme_k3j5h7g9f1d3s5a7p9o1i3u5']\n",
+        );
+        let (code, doc) = w.doctor(&[]);
+        assert_eq!(code, 1);
+        assert_eq!(status(&doc, "engine"), "fail", "{doc:#}");
+        let d = detail(&doc, "engine");
+        assert!(d.contains("acme-token"), "{d}");
+        assert!(
+            !d.contains("missing field"),
+            "the pattern is what fails: {d}"
+        );
+
+        w.policy(
+            "rules:\n  custom:\n    - id: acme-token\n      name: ACME token\n      \
+             severity: high\n      pattern: '\\b(acme_[a-z0-9]{24})\\b'\n      keywords: [acme_]\n      \
+             examples: ['acme_k3j5h7g9f1d3s5a7p9o1i3u5']\n",
+        );
+        let (_, doc) = w.doctor(&[]);
+        assert_eq!(status(&doc, "engine"), "ok", "{doc:#}");
+        assert!(detail(&doc, "engine").contains("111 rules"), "{doc:#}");
     }
 
     #[test]

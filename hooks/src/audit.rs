@@ -42,10 +42,19 @@ pub struct AuditRecord {
     pub transcripts: Vec<String>,
 }
 
-/// Appends one record, creating the file (0600) and its directory.
+/// Appends one record, creating the file (0600) and its directory (0700,
+/// like every directory the agent makes there: `mantra doctor` fails a
+/// log directory others can read).
 pub fn append(path: &Path, record: &AuditRecord) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(dir)?;
     }
     let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
     line.push(b'\n');
@@ -70,4 +79,37 @@ pub fn read(path: &Path) -> std::io::Result<Vec<AuditRecord>> {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appends_private_lines_in_a_private_directory() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let path = tmp.path().join("data/logs/hooks-audit.jsonl");
+        let record = AuditRecord {
+            time: "2026-01-01T00:00:00Z".into(),
+            event: "bypass".into(),
+            hook: "pre-commit".into(),
+            repo: "/r".into(),
+            reason: "hotfix".into(),
+            user: None,
+            would_block: true,
+            secrets: Vec::new(),
+            transcripts: Vec::new(),
+        };
+        append(&path, &record).expect("append");
+        append(&path, &record).expect("append");
+        assert_eq!(read(&path).expect("read"), vec![record.clone(), record]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).expect("m").permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(path.parent().expect("logs")), 0o700);
+            assert_eq!(mode(&tmp.path().join("data")), 0o700);
+        }
+    }
 }

@@ -6,6 +6,7 @@
 //! `agent.sources.*` (the agent is the product). With every source off they
 //! are informational.
 
+#[cfg(not(windows))]
 use std::path::{Path, PathBuf};
 
 use mantra_agent::lock::{agent_state, AgentState};
@@ -26,6 +27,7 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
     vec![registered(ctx), running(ctx)]
 }
 
+#[cfg(not(windows))]
 /// Where the installer may have put the service definition, system paths
 /// under `root`, user paths from HOME / XDG_CONFIG_HOME.
 fn registration_paths(root: &Path) -> Vec<PathBuf> {
@@ -51,6 +53,7 @@ fn registration_paths(root: &Path) -> Vec<PathBuf> {
     }
 }
 
+#[cfg(not(windows))]
 /// Whether a service definition starts `mantra agent run`.
 fn runs_the_agent(text: &str) -> bool {
     if cfg!(target_os = "macos") {
@@ -63,6 +66,7 @@ fn runs_the_agent(text: &str) -> bool {
     }
 }
 
+#[cfg(not(windows))]
 /// systemd: enabled when `default.target.wants` beside the unit links it.
 fn enabled_next_to(unit: &Path) -> bool {
     unit.parent().is_some_and(|d| {
@@ -73,58 +77,52 @@ fn enabled_next_to(unit: &Path) -> bool {
     })
 }
 
+#[cfg(not(windows))]
 fn registered(ctx: &Context) -> Check {
-    #[cfg(windows)]
-    {
-        return registered_windows(ctx);
-    }
-    #[cfg(not(windows))]
-    {
-        let found: Vec<PathBuf> = registration_paths(&ctx.system_root)
-            .into_iter()
-            .filter(|p| p.is_file())
-            .collect();
-        let fix = if cfg!(target_os = "macos") {
-            "run the Mantra installer (installer/install.sh), which installs \
+    let found: Vec<PathBuf> = registration_paths(&ctx.system_root)
+        .into_iter()
+        .filter(|p| p.is_file())
+        .collect();
+    let fix = if cfg!(target_os = "macos") {
+        "run the Mantra installer (installer/install.sh), which installs \
              /Library/LaunchAgents/com.mantra.agent.plist"
-        } else {
-            "run the Mantra installer (installer/install.sh), which installs \
+    } else {
+        "run the Mantra installer (installer/install.sh), which installs \
              /etc/systemd/user/mantra-agent.service and enables it with \
              `systemctl --global enable mantra-agent.service`"
-        };
-        let Some(first) = found.first() else {
-            let detail = format!(
-                "no agent service registered (looked in {})",
-                registration_paths(&ctx.system_root)
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            return not_required_or(ctx, REGISTERED, detail, fix);
-        };
-        let text = std::fs::read_to_string(first).unwrap_or_default();
-        if !runs_the_agent(&text) {
-            return Check::fail(
-                REGISTERED,
-                format!("{} does not start `mantra agent run`", first.display()),
-                fix,
-            );
-        }
-        if !cfg!(target_os = "macos") && !found.iter().any(|p| enabled_next_to(p)) {
-            return Check::warn(
-                REGISTERED,
-                format!("{} registered but not enabled", first.display()),
-                "systemctl --global enable mantra-agent.service (all users), or \
-                 systemctl --user enable --now mantra-agent.service",
-            );
-        }
-        Check::ok(REGISTERED, format!("registered: {}", first.display()))
+    };
+    let Some(first) = found.first() else {
+        let detail = format!(
+            "no agent service registered (looked in {})",
+            registration_paths(&ctx.system_root)
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return not_required_or(ctx, REGISTERED, detail, fix);
+    };
+    let text = std::fs::read_to_string(first).unwrap_or_default();
+    if !runs_the_agent(&text) {
+        return Check::fail(
+            REGISTERED,
+            format!("{} does not start `mantra agent run`", first.display()),
+            fix,
+        );
     }
+    if !cfg!(target_os = "macos") && !found.iter().any(|p| enabled_next_to(p)) {
+        return Check::warn(
+            REGISTERED,
+            format!("{} registered but not enabled", first.display()),
+            "systemctl --global enable mantra-agent.service (all users), or \
+                 systemctl --user enable --now mantra-agent.service",
+        );
+    }
+    Check::ok(REGISTERED, format!("registered: {}", first.display()))
 }
 
 #[cfg(windows)]
-fn registered_windows(ctx: &Context) -> Check {
+fn registered(ctx: &Context) -> Check {
     let ok = std::process::Command::new("schtasks")
         .args(["/Query", "/TN", WINDOWS_TASK])
         .stdout(std::process::Stdio::null())
