@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages Mantra builds against, only those missing.
 #   Debian/Ubuntu: pkg-config, libssl-dev, and Hyperscan (x86_64) or
-#                  Vectorscan (other architectures) for the default engine.
-#   macOS:         pkg-config and vectorscan through Homebrew.
+#                  Vectorscan (other architectures) for the default engine;
+#                  shellcheck for the installer tests (cli/tests/installer.rs).
+#   macOS:         pkg-config, vectorscan and shellcheck through Homebrew.
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
 
@@ -20,7 +21,7 @@ Linux)
   # Either library provides libhs; they conflict, so keep whichever is there.
   if have_pkg libvectorscan-dev || have_pkg libhyperscan-dev; then hs=""; fi
   missing=()
-  for p in pkg-config libssl-dev make perl $hs; do
+  for p in pkg-config libssl-dev make perl shellcheck $hs; do
     have_pkg "$p" || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -32,7 +33,7 @@ Linux)
   ;;
 Darwin)
   command -v brew >/dev/null 2>&1 || { echo "deps.sh: install Homebrew first (https://brew.sh)" >&2; exit 1; }
-  for p in pkg-config vectorscan; do
+  for p in pkg-config vectorscan shellcheck; do
     brew list "$p" >/dev/null 2>&1 || brew install "$p"
   done
   ;;
