@@ -762,7 +762,8 @@ mod rooted {
             std::fs::write(logs.join(format!("agent.2020-01-0{day}.log")), "old\n").unwrap();
             std::thread::sleep(Duration::from_millis(20));
         }
-        std::fs::write(logs.join("hooks-audit.jsonl"), "").unwrap();
+        // Not an agent log: retention must leave it alone.
+        std::fs::write(logs.join("notes.txt"), "").unwrap();
         w.mantra_ok(&["index"]);
         let mut names: Vec<String> = std::fs::read_dir(&logs)
             .unwrap()
@@ -770,9 +771,12 @@ mod rooted {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names.len(), 3, "{names:?}");
+        // Two daily agent logs kept (the newest old one and today's), the
+        // compliance event log the index run appended to, and the stranger.
+        assert_eq!(names.len(), 4, "{names:?}");
         assert_eq!(names[0], "agent.2020-01-04.log", "{names:?}");
         assert!(names[1].starts_with("agent.20") && names[1] != names[0]);
-        assert_eq!(names[2], "hooks-audit.jsonl");
+        assert_eq!(names[2], "audit.jsonl");
+        assert_eq!(names[3], "notes.txt");
     }
 }
