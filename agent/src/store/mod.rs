@@ -16,6 +16,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::keys::{KeyError, KeyProvider, StoreKey};
@@ -132,22 +133,29 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
         };
-        let conn = Connection::open_with_flags(path, flags)?;
-        // Quiet SQLCipher's own stderr logging of HMAC failures.
-        let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
-        conn.execute_batch(&format!("PRAGMA key = {};", key.pragma_literal()))?;
-        // The first read decrypts page 1: a wrong key fails here, before
-        // anything could be written.
-        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-            r.get::<_, i64>(0)
-        }) {
-            if exists && is_not_a_database(&e) {
-                return Err(StoreError::WrongKey {
-                    path: path.to_path_buf(),
-                });
+        let conn = if exists {
+            // Stores created before 16 KiB pages keep SQLCipher's default
+            // 4 KiB. Nothing in the file says which (it is all encrypted),
+            // so a store that does not decrypt with one size is tried with
+            // the other; only if neither works is the key wrong.
+            match open_keyed(path, flags, key, CIPHER_PAGE_SIZE) {
+                Ok(c) => c,
+                Err(e) if is_not_a_database(&e) => {
+                    match open_keyed(path, flags, key, LEGACY_CIPHER_PAGE_SIZE) {
+                        Ok(c) => c,
+                        Err(e) if is_not_a_database(&e) => {
+                            return Err(StoreError::WrongKey {
+                                path: path.to_path_buf(),
+                            })
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Err(e) => return Err(e.into()),
             }
-            return Err(e.into());
-        }
+        } else {
+            open_keyed(path, flags, key, CIPHER_PAGE_SIZE)?
+        };
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
@@ -205,6 +213,41 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// The encrypted page size of stores this version creates. Larger pages
+/// than SQLCipher's 4 KiB default mean fewer pages to encrypt and
+/// authenticate, and message bodies of a few KB fit a page instead of
+/// spilling into half-empty overflow pages: about 30 % less file and
+/// 18 % less writer time on a first index (docs/BENCHMARKS.md).
+pub const CIPHER_PAGE_SIZE: u32 = 16384;
+
+/// The page size of stores created before [`CIPHER_PAGE_SIZE`].
+pub const LEGACY_CIPHER_PAGE_SIZE: u32 = 4096;
+
+/// Opens `path` with `key` and `page_size` and reads page 1, which fails
+/// with "not a database" when the key or the page size does not match.
+/// Until that read succeeds the connection may not checkpoint on close,
+/// so a failed attempt leaves the file and its WAL untouched.
+fn open_keyed(
+    path: &Path,
+    flags: OpenFlags,
+    key: &StoreKey,
+    page_size: u32,
+) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+    // Quiet SQLCipher's own stderr logging of HMAC failures.
+    let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
+    conn.execute_batch(&format!(
+        "PRAGMA key = {}; PRAGMA cipher_page_size = {page_size};",
+        key.pragma_literal()
+    ))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
+    Ok(conn)
 }
 
 fn is_not_a_database(e: &rusqlite::Error) -> bool {
