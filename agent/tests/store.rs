@@ -6,7 +6,10 @@ mod support;
 use mantra_agent::keys::{FileKeys, KeyProvider, StoreKey};
 use mantra_agent::store::ingest::{PreparedMessage, PreparedSession, PreparedSource};
 use mantra_agent::store::query::{Highlight, SessionFilter};
-use mantra_agent::store::{schema, OpenMode, Store, StoreError, PLAINTEXT_HEADER};
+use mantra_agent::store::{
+    schema, CipherLayout, OpenMode, Store, StoreError, CIPHER_LAYOUT, LEGACY_CIPHER_LAYOUT,
+    PLAINTEXT_HEADER,
+};
 use mantra_agent::{Assistant, ProjectRef, Role, SourceFile, SourceKind};
 use support::Env;
 
@@ -121,13 +124,13 @@ fn wrong_key_is_an_error_and_leaves_the_file_byte_identical() {
     assert_eq!(std::fs::read(env.data.db_path()).expect("read"), before);
 }
 
-/// A store made with SQLCipher's default 4 KiB pages (before 16 KiB
-/// pages), with its WAL still beside it.
+/// A store made with SQLCipher's defaults (4 KiB pages, HMAC-SHA512), as
+/// before the current layout, with its WAL still beside it.
 fn legacy_store(env: &Env, key: &StoreKey) -> rusqlite::Connection {
     env.data.ensure().expect("dir");
     let mut conn = rusqlite::Connection::open(env.data.db_path()).expect("open");
     conn.execute_batch(&format!(
-        "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 4096; PRAGMA journal_mode = WAL;",
+        "PRAGMA key = \"x'{}'\"; PRAGMA journal_mode = WAL;",
         key.to_hex()
     ))
     .expect("key");
@@ -142,7 +145,7 @@ fn legacy_store(env: &Env, key: &StoreKey) -> rusqlite::Connection {
 }
 
 #[test]
-fn legacy_4k_page_store_opens_and_a_wrong_key_leaves_it_untouched() {
+fn legacy_layout_store_opens_and_a_wrong_key_leaves_it_untouched() {
     let env = Env::new();
     let key = StoreKey::generate().expect("key");
     // Kept open so its WAL stays beside the database file.
@@ -168,15 +171,17 @@ fn legacy_4k_page_store_opens_and_a_wrong_key_leaves_it_untouched() {
 }
 
 #[test]
-fn new_stores_use_16k_pages() {
+fn new_stores_use_16k_pages_and_hmac_sha256() {
     let env = Env::new();
     drop(env.open());
     let key = env.keys().get().expect("key").expect("a key");
-    let reads_with = |page_size: u32| {
+    let reads_with = |layout: CipherLayout| {
         let conn = rusqlite::Connection::open(env.data.db_path()).expect("open");
         conn.execute_batch(&format!(
-            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = {page_size};",
-            key.to_hex()
+            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = {}; PRAGMA cipher_hmac_algorithm = {};",
+            key.to_hex(),
+            layout.page_size,
+            layout.hmac
         ))
         .expect("key");
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
@@ -184,8 +189,14 @@ fn new_stores_use_16k_pages() {
         })
         .is_ok()
     };
-    assert!(reads_with(mantra_agent::store::CIPHER_PAGE_SIZE));
-    assert!(!reads_with(mantra_agent::store::LEGACY_CIPHER_PAGE_SIZE));
+    assert_eq!(CIPHER_LAYOUT.page_size, 16384);
+    assert_eq!(CIPHER_LAYOUT.hmac, "HMAC_SHA256");
+    assert!(reads_with(CIPHER_LAYOUT));
+    assert!(!reads_with(LEGACY_CIPHER_LAYOUT));
+    assert!(!reads_with(CipherLayout {
+        hmac: "HMAC_SHA512",
+        ..CIPHER_LAYOUT
+    }));
 }
 
 #[test]
@@ -471,13 +482,14 @@ fn delete_removes_rows_and_compaction_shrinks_the_file() {
         .expect("fts integrity");
 }
 
-/// Decrypts every page of a SQLCipher 4 file (raw key: AES-256-CBC with
-/// the key as is, per-page IV in the 80-byte reserve; page 1 starts after
-/// the 16-byte salt). Independent of SQLite, so it sees free pages too.
+/// Decrypts every page of a store file (raw key: AES-256-CBC with the key
+/// as is, per-page IV at the start of the 48-byte reserve; page 1 starts
+/// after the 16-byte salt). Independent of SQLite, so it sees free pages too.
 fn decrypt_all_pages(path: &std::path::Path, key: &StoreKey) -> Vec<u8> {
     use cbc::cipher::{block_padding::NoPadding, BlockDecryptMut, KeyIvInit};
-    const PAGE: usize = mantra_agent::store::CIPHER_PAGE_SIZE as usize;
-    const RESERVE: usize = 80;
+    const PAGE: usize = mantra_agent::store::CIPHER_LAYOUT.page_size as usize;
+    // 16-byte IV + 32-byte HMAC-SHA256.
+    const RESERVE: usize = 48;
     let file = std::fs::read(path).expect("read db");
     assert_eq!(file.len() % PAGE, 0);
     let raw = hex::decode(key.to_hex()).expect("hex");
