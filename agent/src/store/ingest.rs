@@ -192,9 +192,10 @@ impl Store {
 /// end of the batch's transaction.
 ///
 /// FTS5 buffers postings in memory and writes them out as a new segment
-/// whenever a statement opens a savepoint — which every message upsert
-/// does (it has triggers and constraints). Indexing each message right
-/// after its insert therefore made one tiny segment per message, and the
+/// whenever a statement opens a savepoint — which the message inserts and
+/// most other statements of a batch do (constraints, foreign keys,
+/// triggers). Indexing each message right after its insert (the insert
+/// trigger of schema v1–2) therefore made one tiny segment per message, and the
 /// index then spent most of the run merging them. Written back to back,
 /// one batch makes a few large segments. The rows are in the same
 /// transaction as the messages, so a killed run still leaves the index
