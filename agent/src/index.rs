@@ -159,7 +159,7 @@ const TAIL_WINDOW: u64 = 4096;
 /// A hash of the (up to 4 KiB of) bytes of `path` just before `offset`,
 /// with their count. An append leaves them as they were; a file truncated
 /// and rewritten, even to a larger size, almost never does.
-pub fn tail_hash(path: &Path, offset: u64) -> std::io::Result<u64> {
+fn tail_hash(path: &Path, offset: u64) -> std::io::Result<u64> {
     use std::io::{Read, Seek, SeekFrom};
     let start = offset.saturating_sub(TAIL_WINDOW);
     let mut f = std::fs::File::open(path)?;
