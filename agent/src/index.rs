@@ -66,6 +66,8 @@ pub enum IndexError {
     Store(#[from] StoreError),
     #[error("detection engine: {0}")]
     Engine(String),
+    #[error("cannot start an index worker thread: {0}")]
+    Thread(#[source] std::io::Error),
 }
 
 /// A source with the decision of how to read it.
@@ -140,11 +142,41 @@ fn plan(source: &SourceFile, state: Option<&SourceState>) -> std::io::Result<Opt
     if st.size == size && st.mtime_ns == mtime_ns {
         return Ok(None);
     }
-    if source.resume_mode() == ResumeMode::Append && size >= st.offset && size >= st.size {
+    if source.resume_mode() == ResumeMode::Append
+        && size >= st.offset
+        && size >= st.size
+        && unchanged_before_offset(&source.path, st)
+    {
         w.from = st.offset;
         w.replace = false;
     }
     Ok(Some(w))
+}
+
+/// Bytes hashed just before an append source's offset.
+const TAIL_WINDOW: u64 = 4096;
+
+/// A hash of the (up to 4 KiB of) bytes of `path` just before `offset`,
+/// with their count. An append leaves them as they were; a file truncated
+/// and rewritten, even to a larger size, almost never does.
+fn tail_hash(path: &Path, offset: u64) -> std::io::Result<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let start = offset.saturating_sub(TAIL_WINDOW);
+    let mut f = std::fs::File::open(path)?;
+    f.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::with_capacity(TAIL_WINDOW as usize);
+    f.take(offset - start).read_to_end(&mut buf)?;
+    Ok(fnv_bytes(&buf) ^ (buf.len() as u64).rotate_left(32))
+}
+
+/// Whether the bytes before the stored offset are still the ones read
+/// then. Unknown (stored before tail hashes existed): assumed so, as
+/// before. Unreadable: no, so the file is read again whole.
+fn unchanged_before_offset(path: &Path, st: &SourceState) -> bool {
+    match st.tail_hash {
+        None => true,
+        Some(h) => tail_hash(path, st.offset).is_ok_and(|now| now == h),
+    }
 }
 
 /// The text of a message as stored and searched: its text, then thinking,
@@ -321,8 +353,13 @@ fn prepare_session(
 }
 
 fn fnv(s: &str) -> u64 {
+    fnv_bytes(s.as_bytes())
+}
+
+/// 64-bit FNV-1a.
+fn fnv_bytes(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
+    for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -355,12 +392,19 @@ fn prepare(
         ResumeMode::Append => out.next_offset,
         ResumeMode::Reparse => w.size,
     };
+    // Hashed after parsing: bytes appended meanwhile lie past the offset,
+    // and a rewrite meanwhile makes the next run read the file again.
+    let tail = match w.source.resume_mode() {
+        ResumeMode::Append => tail_hash(&w.source.path, next_offset).ok(),
+        ResumeMode::Reparse => None,
+    };
     Ok((
         PreparedSource {
             source: w.source,
             size: w.size,
             mtime_ns: w.mtime_ns,
             next_offset,
+            tail_hash: tail,
             replace: w.replace,
             sessions,
         },
@@ -435,10 +479,12 @@ pub fn index_sources(
     let result: Result<(), IndexError> = std::thread::scope(|scope| {
         let (tx, rx) = mpsc::sync_channel::<Item>(threads * 2);
         let mut handles = Vec::new();
-        for _ in 0..threads {
+        for n in 0..threads {
             let tx = tx.clone();
             let (next, stop) = (&next, &stop);
-            handles.push(scope.spawn(move || -> Result<(), IndexError> {
+            // Named so profilers and debuggers tell workers from the writer.
+            let worker = std::thread::Builder::new().name(format!("mantra-index-{n}"));
+            let spawned = worker.spawn_scoped(scope, move || -> Result<(), IndexError> {
                 let mut state = scanner
                     .state()
                     .map_err(|e| IndexError::Engine(e.to_string()))?;
@@ -453,7 +499,14 @@ pub fn index_sources(
                         return Ok(());
                     }
                 }
-            }));
+            });
+            match spawned {
+                Ok(h) => handles.push(h),
+                // No thread at all: nothing can run. Fewer than asked: the
+                // ones started do the work.
+                Err(e) if handles.is_empty() => return Err(IndexError::Thread(e)),
+                Err(_) => break,
+            }
         }
         drop(tx);
         let mut batch: Vec<PreparedSource> = Vec::new();

@@ -236,6 +236,97 @@ fn a_replaced_shorter_file_is_read_again_from_the_start() {
     assert_eq!(store.search("fresh", None, 10, &hl()).expect("s").len(), 1);
 }
 
+/// Truncates `f` and writes `lines` into it in place (same inode, as an
+/// editor or a tool rewriting its log would).
+fn rewrite_in_place(f: &std::path::Path, lines: &[String]) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .open(f)
+        .expect("open for rewrite");
+    for l in lines {
+        file.write_all(l.as_bytes()).expect("write");
+    }
+}
+
+#[test]
+fn a_file_rewritten_to_the_same_or_a_larger_size_is_read_again_from_the_start() {
+    let env = Env::new();
+    let f = env.claude_file(CWD, SID);
+    let original = [
+        user_line(SID, CWD, "u1", "2026-01-01T10:00:00Z", "alpha walrus one"),
+        user_line(SID, CWD, "u2", "2026-01-01T10:00:01Z", "alpha walrus two"),
+    ];
+    rewrite_in_place(&f, &original);
+    let mut store = env.open();
+    let config = AgentConfig::default();
+    env.index(&mut store, &config);
+    assert_eq!(store.search("walrus", None, 10, &hl()).expect("s").len(), 2);
+    let size = std::fs::metadata(&f).expect("m").len();
+
+    // Same size, other text, other message ids.
+    let same_size = [
+        user_line(SID, CWD, "v1", "2026-01-01T10:00:00Z", "bravo otters one"),
+        user_line(SID, CWD, "v2", "2026-01-01T10:00:01Z", "bravo otters two"),
+    ];
+    rewrite_in_place(&f, &same_size);
+    assert_eq!(std::fs::metadata(&f).expect("m").len(), size);
+    let r = env.index(&mut store, &config);
+    assert_eq!(r.sources_indexed, 1);
+    assert!(store
+        .search("walrus", None, 10, &hl())
+        .expect("s")
+        .is_empty());
+    assert_eq!(store.search("otters", None, 10, &hl()).expect("s").len(), 2);
+    assert_eq!(
+        store.counts().expect("c").messages,
+        2,
+        "replaced, not added"
+    );
+
+    // Larger, keeping the first line and the message ids: the rows are
+    // replaced, not duplicated.
+    let larger = [
+        same_size[0].clone(),
+        user_line(
+            SID,
+            CWD,
+            "v2",
+            "2026-01-01T10:00:01Z",
+            "charlie dugong two, longer now",
+        ),
+        user_line(
+            SID,
+            CWD,
+            "v3",
+            "2026-01-01T10:00:02Z",
+            "charlie dugong three",
+        ),
+    ];
+    rewrite_in_place(&f, &larger);
+    assert!(std::fs::metadata(&f).expect("m").len() > size);
+    env.index(&mut store, &config);
+    assert_eq!(store.search("dugong", None, 10, &hl()).expect("s").len(), 2);
+    assert_eq!(store.search("otters", None, 10, &hl()).expect("s").len(), 1);
+    assert_eq!(store.counts().expect("c").messages, 3);
+    store
+        .connection()
+        .execute_batch("INSERT INTO messages_fts(messages_fts) VALUES('integrity-check');")
+        .expect("fts integrity");
+
+    // A true append still reads only what was added.
+    append(
+        &f,
+        &user_line(SID, CWD, "v4", "2026-01-01T10:00:03Z", "delta manatee"),
+    );
+    let before = std::fs::metadata(&f).expect("m").len();
+    let r = env.index(&mut store, &config);
+    assert!(r.bytes < before / 2, "read {} of {before} bytes", r.bytes);
+    assert_eq!(store.counts().expect("c").messages, 4);
+}
+
 #[test]
 fn disabled_sources_are_not_indexed() {
     let env = Env::new();

@@ -6,7 +6,10 @@ mod support;
 use mantra_agent::keys::{FileKeys, KeyProvider, StoreKey};
 use mantra_agent::store::ingest::{PreparedMessage, PreparedSession, PreparedSource};
 use mantra_agent::store::query::{Highlight, SessionFilter};
-use mantra_agent::store::{schema, OpenMode, Store, StoreError, PLAINTEXT_HEADER};
+use mantra_agent::store::{
+    schema, CipherLayout, OpenMode, Store, StoreError, CIPHER_LAYOUT, LEGACY_CIPHER_LAYOUT,
+    PLAINTEXT_HEADER,
+};
 use mantra_agent::{Assistant, ProjectRef, Role, SourceFile, SourceKind};
 use support::Env;
 
@@ -35,6 +38,7 @@ fn source(path: &str, sessions: Vec<PreparedSession>) -> PreparedSource {
         size: 10,
         mtime_ns: 1,
         next_offset: 10,
+        tail_hash: None,
         replace: false,
         sessions,
     }
@@ -120,6 +124,81 @@ fn wrong_key_is_an_error_and_leaves_the_file_byte_identical() {
     assert_eq!(std::fs::read(env.data.db_path()).expect("read"), before);
 }
 
+/// A store made with SQLCipher's defaults (4 KiB pages, HMAC-SHA512), as
+/// before the current layout, with its WAL still beside it.
+fn legacy_store(env: &Env, key: &StoreKey) -> rusqlite::Connection {
+    env.data.ensure().expect("dir");
+    let mut conn = rusqlite::Connection::open(env.data.db_path()).expect("open");
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\"; PRAGMA journal_mode = WAL;",
+        key.to_hex()
+    ))
+    .expect("key");
+    schema::migrate_to(&mut conn, 2).expect("v2 schema");
+    conn.execute_batch(
+        "INSERT INTO sources (id, path, assistant, kind) VALUES (1, '/s.jsonl', 'claude-code', 'ClaudeJsonl');
+         INSERT INTO sessions (id, source_id, assistant, native_id) VALUES (1, 1, 'claude-code', 'sess');
+         INSERT INTO messages (id, session_id, native_id, role, ts, text) VALUES (1, 1, 'm1', 'user', 1, 'legacy quokka');",
+    )
+    .expect("rows");
+    conn
+}
+
+#[test]
+fn legacy_layout_store_opens_and_a_wrong_key_leaves_it_untouched() {
+    let env = Env::new();
+    let key = StoreKey::generate().expect("key");
+    // Kept open so its WAL stays beside the database file.
+    let writer = legacy_store(&env, &key);
+    let wal = {
+        let mut p = env.data.db_path().into_os_string();
+        p.push("-wal");
+        std::path::PathBuf::from(p)
+    };
+    let db_before = std::fs::read(env.data.db_path()).expect("db");
+    let wal_before = std::fs::read(&wal).expect("wal");
+    assert!(!wal_before.is_empty(), "the rows are in the WAL");
+    let wrong = StoreKey::generate().expect("key");
+    let err = Store::open_with_key(&env.data.db_path(), &wrong).expect_err("wrong key");
+    assert!(matches!(err, StoreError::WrongKey { .. }), "{err}");
+    assert_eq!(std::fs::read(env.data.db_path()).expect("db"), db_before);
+    assert_eq!(std::fs::read(&wal).expect("wal"), wal_before);
+    drop(writer);
+
+    let store = Store::open_with_key(&env.data.db_path(), &key).expect("legacy opens");
+    assert_eq!(store.schema_version().expect("v"), schema::CURRENT_VERSION);
+    assert_eq!(store.search("quokka", None, 10, &hl()).expect("s").len(), 1);
+}
+
+#[test]
+fn new_stores_use_16k_pages_and_hmac_sha256() {
+    let env = Env::new();
+    drop(env.open());
+    let key = env.keys().get().expect("key").expect("a key");
+    let reads_with = |layout: CipherLayout| {
+        let conn = rusqlite::Connection::open(env.data.db_path()).expect("open");
+        conn.execute_batch(&format!(
+            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = {}; PRAGMA cipher_hmac_algorithm = {};",
+            key.to_hex(),
+            layout.page_size,
+            layout.hmac
+        ))
+        .expect("key");
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .is_ok()
+    };
+    assert_eq!(CIPHER_LAYOUT.page_size, 16384);
+    assert_eq!(CIPHER_LAYOUT.hmac, "HMAC_SHA256");
+    assert!(reads_with(CIPHER_LAYOUT));
+    assert!(!reads_with(LEGACY_CIPHER_LAYOUT));
+    assert!(!reads_with(CipherLayout {
+        hmac: "HMAC_SHA512",
+        ..CIPHER_LAYOUT
+    }));
+}
+
 #[test]
 fn plaintext_database_is_refused() {
     let env = Env::new();
@@ -168,6 +247,21 @@ fn migrates_from_every_earlier_version() {
                 )
                 .expect("v1 rows");
             }
+            if from >= 2 {
+                // From v2 on, the writer records exposures itself.
+                conn.execute_batch(
+                    "INSERT INTO exposures (fingerprint, session_id, rule_id, preview, first_seen, last_seen)
+                        VALUES ('fp1', 1, 'github-pat', 'ghp_…', 1000, 1000);",
+                )
+                .expect("v2 rows");
+            }
+            if from >= 3 {
+                // From v3 on, the writer adds new messages to the index.
+                conn.execute_batch(
+                    "INSERT INTO messages_fts (rowid, body) VALUES (1, 'token [REDACTED:github-pat]');",
+                )
+                .expect("v3 rows");
+            }
         }
         let store = Store::open_with_key(&env.data.db_path(), &key).expect("migrate");
         assert_eq!(store.schema_version().expect("v"), schema::CURRENT_VERSION);
@@ -183,7 +277,32 @@ fn migrates_from_every_earlier_version() {
             assert_eq!(n, 1, "exposures back-filled from findings (from v{from})");
             let hits = store.search("REDACTED", None, 10, &hl()).expect("search");
             assert_eq!(hits.len(), 1);
+            // Sources read before v4 have no tail hash: they resume as before.
+            let states = store.source_states().expect("states");
+            assert_eq!(states["/s.jsonl"].tail_hash, None);
         }
+        // Messages written after the migration are indexed by the writer
+        // (v3 has no insert trigger), and the index agrees with the table.
+        let mut store = store;
+        store
+            .write_batch(&[source(
+                "/s2.jsonl",
+                vec![session(
+                    "s2",
+                    "/p2",
+                    vec![msg("m9", 9, "after migration wombat")],
+                )],
+            )])
+            .expect("write");
+        assert_eq!(
+            store.search("wombat", None, 10, &hl()).expect("s").len(),
+            1,
+            "from v{from}"
+        );
+        store
+            .connection()
+            .execute_batch("INSERT INTO messages_fts(messages_fts) VALUES('integrity-check');")
+            .expect("fts integrity");
     }
 }
 
@@ -363,13 +482,14 @@ fn delete_removes_rows_and_compaction_shrinks_the_file() {
         .expect("fts integrity");
 }
 
-/// Decrypts every page of a SQLCipher 4 file (raw key: AES-256-CBC with
-/// the key as is, per-page IV in the 80-byte reserve; page 1 starts after
-/// the 16-byte salt). Independent of SQLite, so it sees free pages too.
+/// Decrypts every page of a store file (raw key: AES-256-CBC with the key
+/// as is, per-page IV at the start of the 48-byte reserve; page 1 starts
+/// after the 16-byte salt). Independent of SQLite, so it sees free pages too.
 fn decrypt_all_pages(path: &std::path::Path, key: &StoreKey) -> Vec<u8> {
     use cbc::cipher::{block_padding::NoPadding, BlockDecryptMut, KeyIvInit};
-    const PAGE: usize = 4096;
-    const RESERVE: usize = 80;
+    const PAGE: usize = mantra_agent::store::CIPHER_LAYOUT.page_size as usize;
+    // 16-byte IV + 32-byte HMAC-SHA256.
+    const RESERVE: usize = 48;
     let file = std::fs::read(path).expect("read db");
     assert_eq!(file.len() % PAGE, 0);
     let raw = hex::decode(key.to_hex()).expect("hex");
@@ -538,4 +658,54 @@ fn read_only_open_changes_nothing_and_checks_the_key() {
     assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
     assert!(!missing.exists());
     assert_eq!(dir_listing(&env.data.root), files);
+}
+
+#[test]
+fn a_message_rewritten_within_one_batch_keeps_the_index_consistent() {
+    let env = Env::new();
+    let mut store = env.open();
+    let first = source(
+        "/x/a.jsonl",
+        vec![session("s1", "/p", vec![msg("m1", 1, "alpha partial")])],
+    );
+    // The same message again, grown: an update of a row whose index entry
+    // is still queued in the same transaction.
+    let grown = source(
+        "/x/a.jsonl",
+        vec![session("s1", "/p", vec![msg("m1", 1, "alpha complete")])],
+    );
+    // The source rewritten: its sessions are replaced in the same batch.
+    let mut rewritten = source(
+        "/x/a.jsonl",
+        vec![session("s1", "/p", vec![msg("m2", 2, "rewritten gamma")])],
+    );
+    rewritten.replace = true;
+    store
+        .write_batch(&[first.clone(), grown.clone()])
+        .expect("write");
+    let integrity = |store: &Store| {
+        store
+            .connection()
+            .execute_batch("INSERT INTO messages_fts(messages_fts) VALUES('integrity-check');")
+            .expect("fts integrity");
+    };
+    integrity(&store);
+    assert!(store
+        .search("partial", None, 10, &hl())
+        .expect("s")
+        .is_empty());
+    assert_eq!(
+        store.search("complete", None, 10, &hl()).expect("s").len(),
+        1
+    );
+    store
+        .write_batch(&[first, grown, rewritten])
+        .expect("write");
+    integrity(&store);
+    assert!(store
+        .search("alpha", None, 10, &hl())
+        .expect("s")
+        .is_empty());
+    assert_eq!(store.search("gamma", None, 10, &hl()).expect("s").len(), 1);
+    assert_eq!(store.counts().expect("c").messages, 1);
 }

@@ -356,6 +356,43 @@ fn wrong_key_is_a_clear_error_and_the_store_is_untouched() {
     assert_eq!(std::fs::read(&db).expect("db"), before);
 }
 
+/// `storage.encryption: optional` is treated as `required`: the store is
+/// encrypted whenever it is written, and without a usable key nothing is
+/// stored at all — never a plaintext database.
+#[test]
+fn optional_encryption_still_never_stores_plaintext() {
+    let config = |t: &T, fallback: &str| {
+        let dir = t.home.join(".config/mantra");
+        std::fs::create_dir_all(&dir).expect("config dir");
+        std::fs::write(
+            dir.join("config.yaml"),
+            format!("storage:\n  encryption: optional\n  key_fallback: {fallback}\n"),
+        )
+        .expect("config");
+    };
+
+    // A key is available (key file allowed): an encrypted store.
+    let t = T::new();
+    config(&t, "file");
+    two_projects(&t);
+    t.ok(&["index"]);
+    let db = std::fs::read(t.data.join("sessions.db")).expect("db");
+    assert_ne!(&db[..16], b"SQLite format 3\0");
+    assert!(t.data.join("store.key").exists());
+
+    // No key can be had (no keychain here, key file denied): refused, and
+    // no database is written, encrypted or not.
+    let t = T::new();
+    config(&t, "deny");
+    two_projects(&t);
+    let o = t.run(&["index"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("key_fallback = deny"), "{err}");
+    assert!(!t.data.join("sessions.db").exists());
+    assert!(!t.data.join("store.key").exists());
+}
+
 fn big_tree(t: &T, files: usize, msgs: usize) {
     let filler = "the quick brown fox jumps over the lazy dog ".repeat(40);
     for i in 0..files {

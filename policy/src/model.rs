@@ -341,7 +341,11 @@ pub enum Encryption {
     /// The session store is always encrypted; no key, no store.
     #[default]
     Required,
-    /// Encrypt when a key is available, otherwise store in plain text.
+    /// Accepted, and treated exactly like `required`: the session store is
+    /// never written in plain text (its file must never start with
+    /// `SQLite format 3`), and a key is always available unless
+    /// `key_fallback: deny` forbids the key file where no keychain is
+    /// reachable — then nothing is stored.
     Optional,
 }
 

@@ -6,7 +6,7 @@
 //! Messages are upserted by `(source, session id, message id)`: an append
 //! source re-delivers its growing last message, complete, on the next read.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, OptionalExtension};
 
@@ -21,6 +21,9 @@ pub struct SourceState {
     pub size: u64,
     pub mtime_ns: i64,
     pub offset: u64,
+    /// Hash of the bytes just before `offset` when they were read (append
+    /// sources; `None` when unknown).
+    pub tail_hash: Option<u64>,
 }
 
 /// A finding as stored: never the secret, only where it was and its
@@ -70,6 +73,9 @@ pub struct PreparedSource {
     pub mtime_ns: i64,
     /// Where the next read starts.
     pub next_offset: u64,
+    /// Hash of the bytes just before `next_offset` (append sources), to
+    /// tell a later append from a rewrite.
+    pub tail_hash: Option<u64>,
     /// Replace every session previously read from this source (rewritten
     /// files, or an append file that shrank).
     pub replace: bool,
@@ -99,7 +105,7 @@ impl Store {
     pub fn source_states(&self) -> Result<HashMap<String, SourceState>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT path, id, size, mtime_ns, offset FROM sources")?;
+            .prepare("SELECT path, id, size, mtime_ns, offset, tail_hash FROM sources")?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -108,6 +114,8 @@ impl Store {
                     size: r.get::<_, i64>(2)?.max(0) as u64,
                     mtime_ns: r.get(3)?,
                     offset: r.get::<_, i64>(4)?.max(0) as u64,
+                    // Stored as the same 64 bits in SQLite's signed integer.
+                    tail_hash: r.get::<_, Option<i64>>(5)?.map(|h| h as u64),
                 },
             ))
         })?;
@@ -123,16 +131,18 @@ impl Store {
     pub fn write_batch(&mut self, batch: &[PreparedSource]) -> Result<WriteStats, StoreError> {
         let tx = self.conn.transaction()?;
         let mut stats = WriteStats::default();
+        let mut fts = PendingFts::default();
         let now = now_ms();
         for src in batch {
             let path = src.source.path.to_string_lossy();
             let source_id: i64 = tx
                 .prepare_cached(
-                    "INSERT INTO sources (path, assistant, kind, size, mtime_ns, offset, indexed_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                    "INSERT INTO sources (path, assistant, kind, size, mtime_ns, offset, indexed_at, tail_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                      ON CONFLICT(path) DO UPDATE SET assistant = excluded.assistant,
                         kind = excluded.kind, size = excluded.size, mtime_ns = excluded.mtime_ns,
-                        offset = excluded.offset, indexed_at = excluded.indexed_at
+                        offset = excluded.offset, indexed_at = excluded.indexed_at,
+                        tail_hash = excluded.tail_hash
                      RETURNING id",
                 )?
                 .query_row(
@@ -143,22 +153,88 @@ impl Store {
                         clamp(src.size),
                         src.mtime_ns,
                         clamp(src.next_offset),
-                        now
+                        now,
+                        src.tail_hash.map(|h| h as i64)
                     ],
                     |r| r.get(0),
                 )?;
             if src.replace {
+                // The delete trigger removes these messages from the index:
+                // any of theirs still queued must be in it first.
+                if fts.has_source(source_id) {
+                    fts.write(&tx)?;
+                }
                 tx.prepare_cached("DELETE FROM sessions WHERE source_id = ?1")?
                     .execute([source_id])?;
             }
             stats.sources += 1;
             for s in &src.sessions {
-                write_session(&tx, source_id, src.source.assistant.as_str(), s, &mut stats)?;
+                write_session(
+                    &tx,
+                    source_id,
+                    src.source.assistant.as_str(),
+                    s,
+                    &mut fts,
+                    &mut stats,
+                )?;
             }
         }
         tx.execute_batch("DELETE FROM projects WHERE id NOT IN (SELECT project_id FROM sessions WHERE project_id IS NOT NULL)")?;
+        // Last, so that no other statement of the batch splits the index's
+        // pending postings into small segments (see `PendingFts`).
+        fts.write(&tx)?;
         tx.commit()?;
         Ok(stats)
+    }
+}
+
+/// New messages waiting to enter the FTS5 index, written together at the
+/// end of the batch's transaction.
+///
+/// FTS5 buffers postings in memory and writes them out as a new segment
+/// whenever a statement opens a savepoint — which the message inserts and
+/// most other statements of a batch do (constraints, foreign keys,
+/// triggers). Indexing each message right after its insert (the insert
+/// trigger of schema v1–2) therefore made one tiny segment per message, and the
+/// index then spent most of the run merging them. Written back to back,
+/// one batch makes a few large segments. The rows are in the same
+/// transaction as the messages, so a killed run still leaves the index
+/// and the table in agreement.
+#[derive(Default)]
+struct PendingFts<'a> {
+    rows: Vec<(i64, &'a str)>,
+    ids: HashSet<i64>,
+    sources: HashSet<i64>,
+}
+
+impl<'a> PendingFts<'a> {
+    fn push(&mut self, source_id: i64, message_id: i64, body: &'a str) {
+        self.rows.push((message_id, body));
+        self.ids.insert(message_id);
+        self.sources.insert(source_id);
+    }
+
+    fn contains(&self, message_id: i64) -> bool {
+        self.ids.contains(&message_id)
+    }
+
+    fn has_source(&self, source_id: i64) -> bool {
+        self.sources.contains(&source_id)
+    }
+
+    /// Adds the queued rows to the index.
+    fn write(&mut self, tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let mut stmt =
+            tx.prepare_cached("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")?;
+        for (id, body) in self.rows.drain(..) {
+            stmt.execute(params![id, body])?;
+        }
+        self.ids.clear();
+        self.sources.clear();
+        Ok(())
     }
 }
 
@@ -166,11 +242,12 @@ fn clamp(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn write_session(
+fn write_session<'a>(
     tx: &rusqlite::Transaction<'_>,
     source_id: i64,
     assistant: &str,
-    s: &PreparedSession,
+    s: &'a PreparedSession,
+    fts: &mut PendingFts<'a>,
     stats: &mut WriteStats,
 ) -> Result<(), StoreError> {
     let project_id: Option<i64> = match &s.project {
@@ -209,30 +286,12 @@ fn write_session(
         )?;
     stats.sessions += 1;
     for m in &s.messages {
-        let message_id: i64 = tx
-            .prepare_cached(
-                "INSERT INTO messages (session_id, native_id, role, ts, ts_estimated, text, redacted_text)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT(session_id, native_id) DO UPDATE SET role = excluded.role,
-                    ts = excluded.ts, ts_estimated = excluded.ts_estimated,
-                    text = excluded.text, redacted_text = excluded.redacted_text
-                 RETURNING id",
-            )?
-            .query_row(
-                params![
-                    session_id,
-                    m.native_id,
-                    role_str(m.role),
-                    m.ts,
-                    m.ts_estimated,
-                    m.text,
-                    m.redacted_text
-                ],
-                |r| r.get(0),
-            )?;
+        let (message_id, is_new) = write_message(tx, source_id, session_id, m, fts)?;
         stats.messages += 1;
-        tx.prepare_cached("DELETE FROM findings WHERE message_id = ?1")?
-            .execute([message_id])?;
+        if !is_new {
+            tx.prepare_cached("DELETE FROM findings WHERE message_id = ?1")?
+                .execute([message_id])?;
+        }
         for f in &m.findings {
             tx.prepare_cached(
                 "INSERT INTO findings (message_id, rule_id, severity, fingerprint, preview, start, length)
@@ -269,6 +328,63 @@ fn write_session(
     )?
     .execute([session_id])?;
     Ok(())
+}
+
+/// Inserts or updates one message; returns its id and whether it is new.
+/// A new message is queued for the FTS5 index; an updated one is
+/// re-indexed by the update trigger.
+fn write_message<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    source_id: i64,
+    session_id: i64,
+    m: &'a PreparedMessage,
+    fts: &mut PendingFts<'a>,
+) -> Result<(i64, bool), StoreError> {
+    let inserted: Option<i64> = tx
+        .prepare_cached(
+            "INSERT INTO messages (session_id, native_id, role, ts, ts_estimated, text, redacted_text)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT(session_id, native_id) DO NOTHING
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                session_id,
+                m.native_id,
+                role_str(m.role),
+                m.ts,
+                m.ts_estimated,
+                m.text,
+                m.redacted_text
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = inserted {
+        fts.push(source_id, id, m.redacted_text.as_deref().unwrap_or(&m.text));
+        return Ok((id, true));
+    }
+    let existing: i64 = tx
+        .prepare_cached("SELECT id FROM messages WHERE session_id = ?1 AND native_id = ?2")?
+        .query_row(params![session_id, m.native_id], |r| r.get(0))?;
+    if fts.contains(existing) {
+        // The update trigger deletes the old text from the index, so the
+        // old text must be in it.
+        fts.write(tx)?;
+    }
+    tx.prepare_cached(
+        "UPDATE messages SET role = ?2, ts = ?3, ts_estimated = ?4, text = ?5, redacted_text = ?6
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        existing,
+        role_str(m.role),
+        m.ts,
+        m.ts_estimated,
+        m.text,
+        m.redacted_text
+    ])?;
+    Ok((existing, false))
 }
 
 impl Store {

@@ -8,7 +8,7 @@
 use rusqlite::Connection;
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: u32 = 2;
+pub const CURRENT_VERSION: u32 = 4;
 
 /// Version 1: sources, projects, sessions, messages with FTS5, findings.
 const V1: &str = r#"
@@ -119,8 +119,27 @@ INSERT INTO exposures (fingerprint, session_id, rule_id, preview, first_seen, la
     GROUP BY f.fingerprint, m.session_id;
 "#;
 
+/// Version 3: new messages are added to the FTS5 index by the writer
+/// (`ingest`), after the batch's other statements, instead of by an
+/// `AFTER INSERT` trigger. FTS5 writes its pending postings out as a new
+/// segment at every statement savepoint, and each message upsert opens
+/// one: with the trigger, every message became its own segment and the
+/// index spent most of a first index merging them. Updates and deletes of
+/// messages keep their triggers (they are rare and must never be missed).
+const V3: &str = r#"
+DROP TRIGGER messages_ai;
+"#;
+
+/// Version 4: a hash of the bytes just before an append source's offset,
+/// so that a file rewritten in place to the same or a larger size is read
+/// again from the start instead of from the old offset. NULL for sources
+/// indexed before version 4 (they resume as before until read again).
+const V4: &str = r#"
+ALTER TABLE sources ADD COLUMN tail_hash INTEGER;
+"#;
+
 /// Migrations in order: `MIGRATIONS[i]` moves version `i` to `i + 1`.
-const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V1, V2];
+const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V1, V2, V3, V4];
 
 /// The schema version of an open database.
 pub fn version(conn: &Connection) -> rusqlite::Result<u32> {
