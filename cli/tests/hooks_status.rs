@@ -1,5 +1,7 @@
 //! `mantra hooks status`: repositories where the organisation's hooks would
-//! not run.
+//! not run. Which hooks are required comes from a re-rooted policy file,
+//! so these tests need the `test-roots` feature.
+#![cfg(feature = "test-roots")]
 
 mod hooks_common;
 
@@ -7,7 +9,6 @@ use hooks_common::*;
 
 /// Which hooks are required is the organisation's call: the policy file
 /// (re-rooted, test builds) requires both.
-#[cfg(feature = "test-roots")]
 #[test]
 fn finds_hidden_missing_and_not_executable_hooks() {
     let mut w = World::new();
