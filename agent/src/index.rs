@@ -12,7 +12,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use mantra_detect::{Finding, Scanner};
 
@@ -475,9 +476,15 @@ pub fn index_sources(
     type Item = Result<(PreparedSource, ParseStats, u64), (PathBuf, String)>;
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
+    let budget = &InFlight::new(2 * BATCH_BYTES);
     let work = &work;
     let result: Result<(), IndexError> = std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel::<Item>(threads * 2);
+        // Unbounded in items, bounded in bytes (`budget`): workers run up to two
+        // batches ahead, so they parse and scan the next batch while the
+        // writer commits this one (with only a few items of slack they sat
+        // idle through every commit, and the run took writer + worker time
+        // instead of the larger of the two).
+        let (tx, rx) = mpsc::channel::<Item>();
         let mut handles = Vec::new();
         for n in 0..threads {
             let tx = tx.clone();
@@ -495,7 +502,8 @@ pub fn index_sources(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(w) = work.get(i) else { return Ok(()) };
                     let item = prepare(scanner, &mut state, config, w.clone());
-                    if tx.send(item).is_err() {
+                    let bytes = item.as_ref().map_or(0, |(_, _, read)| *read);
+                    if !budget.acquire(bytes, stop) || tx.send(item).is_err() {
                         return Ok(());
                     }
                 }
@@ -530,7 +538,9 @@ pub fn index_sources(
                 }
             }
             if batch.len() >= BATCH_SOURCES || batch_bytes >= BATCH_BYTES {
-                if let Err(e) = flush(store, &mut batch, &mut report) {
+                let flushed = flush(store, &mut batch, &mut report);
+                budget.release(batch_bytes);
+                if let Err(e) = flushed {
                     write_err = Some(e);
                     break;
                 }
@@ -545,6 +555,7 @@ pub fn index_sources(
             }
         }
         stop.store(true, Ordering::Relaxed);
+        budget.wake_all();
         drop(rx);
         if write_err.is_none() && !report.cancelled {
             if let Err(e) = flush(store, &mut batch, &mut report) {
@@ -587,6 +598,55 @@ pub fn index_sources(
     Ok(report)
 }
 
+/// Bytes of prepared sources between the workers and the store: a worker
+/// waits before handing over more once `limit` is reached, and the writer
+/// gives bytes back as it commits them. One source larger than the limit
+/// still passes when nothing else is in flight, so nothing waits forever.
+struct InFlight {
+    bytes: Mutex<u64>,
+    freed: Condvar,
+    limit: u64,
+}
+
+impl InFlight {
+    fn new(limit: u64) -> InFlight {
+        InFlight {
+            bytes: Mutex::new(0),
+            freed: Condvar::new(),
+            limit,
+        }
+    }
+
+    /// Waits until `n` more bytes fit. False when `stop` was set meanwhile.
+    fn acquire(&self, n: u64, stop: &AtomicBool) -> bool {
+        let mut held = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
+        while *held > 0 && *held + n > self.limit {
+            if stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            // Timed, so a stop raised between the check and the wait is
+            // seen promptly even without a wake-up.
+            held = self
+                .freed
+                .wait_timeout(held, Duration::from_millis(50))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        *held += n;
+        true
+    }
+
+    fn release(&self, n: u64) {
+        let mut held = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
+        *held = held.saturating_sub(n);
+        self.freed.notify_all();
+    }
+
+    fn wake_all(&self) {
+        self.freed.notify_all();
+    }
+}
+
 fn flush(
     store: &mut Store,
     batch: &mut Vec<PreparedSource>,
@@ -607,6 +667,28 @@ fn flush(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_flight_bytes_wait_for_the_writer_and_never_deadlock() {
+        let stop = AtomicBool::new(false);
+        let budget = InFlight::new(10);
+        // One source larger than the whole budget passes when alone.
+        assert!(budget.acquire(25, &stop));
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| budget.acquire(5, &stop));
+            // It can only finish once the writer gives the bytes back.
+            budget.release(25);
+            assert!(waiter.join().expect("join"));
+        });
+        assert!(budget.acquire(5, &stop));
+        // Full: a worker waiting for room gives up when the run stops.
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| budget.acquire(5, &stop));
+            stop.store(true, Ordering::Relaxed);
+            budget.wake_all();
+            assert!(!waiter.join().expect("join"));
+        });
+    }
 
     #[test]
     fn redaction_replaces_spans_on_char_boundaries() {
