@@ -31,7 +31,8 @@ pub mod paths;
 pub mod sources;
 pub mod store;
 pub mod text;
-pub mod time;
+/// Timestamps, shared with the hooks through `mantra-detect`.
+pub use mantra_detect::time;
 pub mod watch;
 
 pub use config::{AgentConfig, KeyFallback};

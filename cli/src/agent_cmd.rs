@@ -311,10 +311,7 @@ pub fn parse_time(s: &str, now_ms: i64) -> Result<i64> {
     Ok(now_ms - n.saturating_mul(ms))
 }
 
-/// Milliseconds since the epoch, now.
-pub fn now_ms() -> i64 {
-    Timestamp::from_system_time(std::time::SystemTime::now()).map_or(0, |t| t.millis())
-}
+pub use mantra_detect::time::now_ms;
 
 /// The OS user running this command, for the event log.
 pub fn current_user() -> Option<String> {

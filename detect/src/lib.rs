@@ -25,6 +25,7 @@ pub mod report;
 pub mod rule;
 pub mod ruleset;
 pub mod scanner;
+pub mod time;
 pub mod view;
 pub mod walk;
 

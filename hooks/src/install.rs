@@ -430,9 +430,10 @@ fn install_dir(opts: &InstallOptions) -> Result<Vec<String>, InstallError> {
         scope: opts.scope,
         previous_hooks_path: previous,
         mantra_bin: opts.mantra_bin.display().to_string(),
-        installed_at: existing
-            .as_ref()
-            .map_or_else(crate::time::now_rfc3339, |m| m.installed_at.clone()),
+        installed_at: existing.as_ref().map_or_else(
+            || mantra_detect::time::Timestamp::now().to_rfc3339(),
+            |m| m.installed_at.clone(),
+        ),
     };
     if existing.as_ref() != Some(&manifest) {
         let path = dir.join(MANIFEST_FILE);

@@ -20,7 +20,6 @@ pub mod install;
 pub mod report;
 pub mod run;
 pub mod status;
-pub mod time;
 pub mod transcript;
 
 pub use check::{Checker, Hit, Outcome};

@@ -169,7 +169,7 @@ fn log_block(
         return;
     };
     let record = AuditRecord {
-        time: crate::time::now_rfc3339(),
+        time: mantra_detect::time::Timestamp::now().to_rfc3339(),
         user: setup.user.clone(),
         event: AuditEvent::Block {
             activity: activity(kind, repo, Some(outcome), false),
@@ -202,7 +202,7 @@ fn try_bypass(
         return None;
     }
     let record = AuditRecord {
-        time: crate::time::now_rfc3339(),
+        time: mantra_detect::time::Timestamp::now().to_rfc3339(),
         user: setup.user.clone(),
         event: AuditEvent::Bypass {
             // Everything let through, warnings included.

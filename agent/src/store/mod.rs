@@ -389,9 +389,4 @@ fn immutable_uri(path: &Path) -> String {
     uri
 }
 
-/// Milliseconds since the epoch, now.
-pub(crate) fn now_ms() -> i64 {
-    crate::time::Timestamp::from_system_time(std::time::SystemTime::now())
-        .map(|t| t.millis())
-        .unwrap_or(0)
-}
+pub(crate) use mantra_detect::time::now_ms;

@@ -3,7 +3,9 @@
 //! strings, Aider's `YYYY-MM-DD HH:MM:SS`).
 //!
 //! Owns only parsing and formatting; which value is "estimated" is decided by
-//! each parser. Hand-written so the crate needs no date library.
+//! each session parser. Hand-written so no crate needs a date library. It
+//! lives here, below the agent and the hooks, so both stamp and read times
+//! the same way (the compliance event log and the exposure list are shared).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,6 +22,11 @@ impl Timestamp {
 
     pub fn millis(self) -> i64 {
         self.0
+    }
+
+    /// Now (the epoch itself if the clock is set before it).
+    pub fn now() -> Timestamp {
+        Timestamp::from_system_time(SystemTime::now()).unwrap_or(Timestamp(0))
     }
 
     pub fn from_system_time(t: SystemTime) -> Option<Timestamp> {
@@ -153,6 +160,11 @@ impl Timestamp {
             rem % 60
         )
     }
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    Timestamp::now().millis()
 }
 
 impl std::fmt::Display for Timestamp {
