@@ -126,18 +126,14 @@ fn store_sections(store: &Store, period: Period) -> Result<StoreSections> {
         .exposure_records(period)
         .context(q)?
         .into_iter()
-        .map(|e| ExposedSecret {
-            fingerprint: e.fingerprint,
-            rule_id: e.rule_id,
-            preview: e.preview,
-            first_seen: e.first_seen,
-            last_seen: e.last_seen,
-            sessions: e.sessions,
+        .map(|record| ExposedSecret {
+            record,
             blocked: 0,
             bypassed: 0,
         })
         .collect();
-    let sessions_exposed: BTreeSet<&String> = items.iter().flat_map(|e| &e.sessions).collect();
+    let sessions_exposed: BTreeSet<&String> =
+        items.iter().flat_map(|e| &e.record.sessions).collect();
     let exposures = ExposureSummary {
         secrets: items.len() as u64,
         sessions: sessions_exposed.len() as u64,
@@ -162,7 +158,7 @@ fn mark_exposures(mut exposures: ExposureSummary, git: &GitSummary) -> ExposureS
         }
     }
     for item in &mut exposures.items {
-        if let Some((blocked, bypassed)) = counts.get(item.fingerprint.as_str()) {
+        if let Some((blocked, bypassed)) = counts.get(item.record.fingerprint.as_str()) {
             item.blocked = *blocked;
             item.bypassed = *bypassed;
         }

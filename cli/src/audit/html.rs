@@ -20,21 +20,9 @@ svg text{font-size:12px}svg .day{font-size:10px}code{font-size:12px}.kv td:first
 /// carry all of them.
 const MAX_EXPOSURE_ROWS: usize = 200;
 
-/// Escapes text for HTML element content and quoted attributes.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// HTML escaping is the share exports' (one escaper for every HTML Mantra
+/// writes).
+pub use mantra_agent::export::html_escape as escape;
 
 fn opt(s: &Option<String>) -> String {
     escape(s.as_deref().unwrap_or("-"))
@@ -176,12 +164,12 @@ pub fn render(r: &AuditReport) -> String {
         ],
         r.exposures.items.iter().take(MAX_EXPOSURE_ROWS).map(|x| {
             vec![
-                escape(&x.rule_id),
-                format!("<code>{}</code>", escape(&x.preview)),
-                format!("<code>{}</code>", escape(&x.fingerprint)),
-                escape(&x.first_seen),
-                escape(&x.last_seen),
-                escape(&x.sessions.join(", ")),
+                escape(&x.record.rule_id),
+                format!("<code>{}</code>", escape(&x.record.preview)),
+                format!("<code>{}</code>", escape(&x.record.fingerprint)),
+                escape(&x.record.first_seen),
+                escape(&x.record.last_seen),
+                escape(&x.record.sessions.join(", ")),
                 x.blocked.to_string(),
                 x.bypassed.to_string(),
             ]
@@ -347,18 +335,21 @@ pub fn render(r: &AuditReport) -> String {
 mod tests {
     use super::*;
     use crate::audit::model::ExposedSecret;
+    use mantra_agent::store::stats::ExposureRecord;
 
     #[test]
     fn a_long_exposure_list_is_cut_with_a_note() {
         let mut r = AuditReport::default();
         r.exposures.items = (0..MAX_EXPOSURE_ROWS + 50)
             .map(|i| ExposedSecret {
-                fingerprint: format!("fp{i:04}"),
-                rule_id: "aws-access-key-id".into(),
-                preview: "AKIA…".into(),
-                first_seen: String::new(),
-                last_seen: String::new(),
-                sessions: vec![],
+                record: ExposureRecord {
+                    fingerprint: format!("fp{i:04}"),
+                    rule_id: "aws-access-key-id".into(),
+                    preview: "AKIA…".into(),
+                    first_seen: String::new(),
+                    last_seen: String::new(),
+                    sessions: vec![],
+                },
                 blocked: 0,
                 bypassed: 0,
             })

@@ -169,12 +169,9 @@ pub struct ExposureSummary {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ExposedSecret {
-    pub fingerprint: String,
-    pub rule_id: String,
-    pub preview: String,
-    pub first_seen: String,
-    pub last_seen: String,
-    pub sessions: Vec<String>,
+    /// The store's record of it (flattened: same JSON fields).
+    #[serde(flatten)]
+    pub record: mantra_agent::store::stats::ExposureRecord,
     /// Hook blocks of this secret in the period.
     pub blocked: u64,
     /// Bypasses that let this secret into a commit or push.

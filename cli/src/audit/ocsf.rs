@@ -186,7 +186,7 @@ fn session_finding(report: &AuditReport, f: &FindingRecord) -> Value {
 }
 
 fn exposure_finding(report: &AuditReport, x: &ExposedSecret) -> Value {
-    let last = ms(&x.last_seen);
+    let last = ms(&x.record.last_seen);
     // Without the rule's severity at hand, an exposure counts as high: it
     // is a live secret an AI provider has seen.
     let severity = if x.bypassed > 0 { "critical" } else { "high" };
@@ -207,17 +207,18 @@ fn exposure_finding(report: &AuditReport, x: &ExposedSecret) -> Value {
     e["action_id"] = json!(action_id);
     e["action"] = json!(action);
     e["finding_info"] = json!({
-        "uid": format!("mantra-exposure-{}", x.fingerprint),
-        "title": format!("{} secret exposed in {} AI session(s)", x.rule_id, x.sessions.len()),
+        "uid": format!("mantra-exposure-{}", x.record.fingerprint),
+        "title": format!("{} secret exposed in {} AI session(s)", x.record.rule_id, x.record.sessions.len()),
         "desc": format!(
             "{}: blocked by git hooks {} time(s), let through by bypass {} time(s)",
-            x.preview, x.blocked, x.bypassed
+            x.record.preview, x.blocked, x.bypassed
         ),
         "types": ["Secret exposed in AI session"],
-        "first_seen_time": ms(&x.first_seen),
+        "first_seen_time": ms(&x.record.first_seen),
         "last_seen_time": last,
     });
     e["resources"] = json!(x
+        .record
         .sessions
         .iter()
         .map(|s| json!({"type": "ai_session", "uid": s}))
@@ -227,9 +228,9 @@ fn exposure_finding(report: &AuditReport, x: &ExposedSecret) -> Value {
         x.bypassed > 0
     ));
     e["unmapped"] = json!({
-        "rule_id": x.rule_id,
-        "fingerprint": x.fingerprint,
-        "redacted_preview": x.preview,
+        "rule_id": x.record.rule_id,
+        "fingerprint": x.record.fingerprint,
+        "redacted_preview": x.record.preview,
         "git_blocks": x.blocked,
         "git_bypasses": x.bypassed,
     });
