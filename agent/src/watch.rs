@@ -54,7 +54,9 @@ pub enum WatchError {
 }
 
 /// Runs until `cancel` is set. `on_run` is told about every index pass
-/// that read something.
+/// that read something; `on_rediscover` gets the store after every full
+/// re-discovery (at start and every `opts.rediscover`), for the periodic
+/// work the caller owns, such as applying the retention period.
 #[allow(clippy::too_many_arguments)] // the loop's whole context, passed once
 pub fn run(
     env: &DiscoveryEnv,
@@ -65,6 +67,7 @@ pub fn run(
     opts: &WatchOptions,
     cancel: &AtomicBool,
     on_run: &mut dyn FnMut(&IndexReport),
+    on_rediscover: &mut dyn FnMut(&mut Store),
 ) -> Result<(), WatchError> {
     let (tx, rx) = mpsc::channel::<PathBuf>();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
@@ -97,6 +100,7 @@ pub fn run(
                 on_run(&report);
             }
             crate::logging::restrict_log_files(&dir.log_dir());
+            on_rediscover(store);
             last_discovery = Instant::now();
         }
         match rx.recv_timeout(Duration::from_secs(1)) {

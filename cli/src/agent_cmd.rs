@@ -395,11 +395,7 @@ fn index(dir: &DataDir, config: &AgentConfig, a: IndexArgs) -> Result<u8> {
     )?;
     bar.finish_and_clear();
     if let Some(days) = config.retention_days {
-        let n = store.apply_retention(days, now_ms())?;
-        if n > 0 {
-            tracing::info!(sessions = n, days, "retention applied");
-        }
-        record_event(dir, AuditEvent::Retention { days, sessions: n });
+        apply_retention(&mut store, dir, days)?;
     }
     let exposed = mantra_agent::lifecycle::write_exposures(&store, dir, &config.fingerprint_key)?;
     let elapsed = started.elapsed();
@@ -424,6 +420,21 @@ fn index(dir: &DataDir, config: &AgentConfig, a: IndexArgs) -> Result<u8> {
     }
     Ok(0)
 }
+
+/// Deletes the sessions idle for longer than `days` and logs the run in
+/// the compliance event log. Returns how many sessions went.
+fn apply_retention(store: &mut Store, dir: &DataDir, days: u32) -> Result<u64> {
+    let n = store.apply_retention(days, now_ms())?;
+    if n > 0 {
+        tracing::info!(sessions = n, days, "retention applied");
+    }
+    record_event(dir, AuditEvent::Retention { days, sessions: n });
+    Ok(n)
+}
+
+/// How often the long-running agent applies the retention period (a
+/// one-shot `mantra index` applies it at every run).
+const AGENT_RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 fn report_json(r: &IndexReport, exposed: usize, elapsed: std::time::Duration) -> serde_json::Value {
     serde_json::json!({
@@ -486,6 +497,7 @@ fn agent_run(dir: &DataDir, config: &AgentConfig, a: RunArgs) -> Result<u8> {
         rediscover: std::time::Duration::from_secs(a.rediscover.max(1)),
         ..Default::default()
     };
+    let mut last_retention: Option<std::time::Instant> = None;
     tracing::info!(data_dir = %dir.root.display(), "agent started");
     eprintln!("mantra: agent watching AI session folders (Ctrl-C to stop)");
     mantra_agent::watch::run(
@@ -503,6 +515,30 @@ fn agent_run(dir: &DataDir, config: &AgentConfig, a: RunArgs) -> Result<u8> {
                 findings = r.findings,
                 "indexed changes"
             );
+        },
+        &mut |store| {
+            let Some(days) = config.retention_days else {
+                return;
+            };
+            if last_retention.is_some_and(|t| t.elapsed() < AGENT_RETENTION_EVERY) {
+                return;
+            }
+            last_retention = Some(std::time::Instant::now());
+            match apply_retention(store, dir, days) {
+                // Deleted sessions may have been the only ones exposing a
+                // secret: the hooks' list follows the store.
+                Ok(n) if n > 0 => {
+                    if let Err(e) = mantra_agent::lifecycle::write_exposures(
+                        store,
+                        dir,
+                        &config.fingerprint_key,
+                    ) {
+                        tracing::warn!("exposure list not written: {e}");
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("retention not applied: {e:#}"),
+            }
         },
     )?;
     tracing::info!("agent stopped");

@@ -485,6 +485,84 @@ fn kill_9_mid_index_leaves_a_consistent_store_that_resumes() {
     );
 }
 
+/// The agent is what runs all day: it applies the retention period
+/// itself, not only `mantra index`.
+#[cfg(unix)]
+#[test]
+fn agent_run_applies_the_retention_period() {
+    let t = T::new();
+    let config = t.home.join(".config/mantra");
+    std::fs::create_dir_all(&config).expect("config dir");
+    std::fs::write(config.join("config.yaml"), "agent:\n  retention_days: 30\n").expect("config");
+    let old = "dddddddd-0000-4000-8000-000000000004";
+    let recent = "eeeeeeee-0000-4000-8000-000000000005";
+    t.claude(
+        "/work/old",
+        old,
+        &[user(
+            old,
+            "/work/old",
+            "u1",
+            "2020-01-01T10:00:00Z",
+            "stale walrus",
+        )],
+    );
+    t.claude(
+        "/work/new",
+        recent,
+        &[user(
+            recent,
+            "/work/new",
+            "u1",
+            "2099-01-01T10:00:00Z",
+            "fresh puffin",
+        )],
+    );
+    let mut child = t
+        .cmd(&["agent", "run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let listed = || -> Vec<String> {
+        let o = t.run(&["sessions", "list", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s["id"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut seen = Vec::new();
+    while std::time::Instant::now() < deadline {
+        seen = listed();
+        if seen == [recent] {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    assert_eq!(
+        seen,
+        [recent],
+        "the idle session is deleted, the recent one kept"
+    );
+    let log = std::fs::read_to_string(t.data.join("logs/audit.jsonl")).expect("event log");
+    assert!(
+        log.lines().any(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap_or_default();
+            v["event"] == "retention" && v["days"] == 30 && v["sessions"] == 1
+        }),
+        "{log}"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn agent_run_indexes_changes_within_seconds_and_stops_on_sigterm() {
