@@ -234,8 +234,8 @@ pub fn config_from_policy(policy: &mantra_policy::Policy) -> AgentConfig {
         key_fallback: policy.storage.key_fallback,
         ..AgentConfig::default()
     };
-    if let Some(key) = policy.fingerprint_key.as_deref().filter(|k| !k.is_empty()) {
-        config.fingerprint_key = key.as_bytes().to_vec();
+    if let Some(key) = crate::engine_setup::fingerprint_key(policy) {
+        config.fingerprint_key = key;
     }
     config
 }

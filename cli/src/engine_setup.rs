@@ -76,12 +76,29 @@ pub fn policy_rules(policy: &Policy) -> RuleSetBuilder {
     builder
 }
 
+/// The organisation's fingerprint key: policy's `fingerprint_key`, else
+/// `MANTRA_FINGERPRINT_KEY`, else `None` (the published default). Scans,
+/// the agent's exposure list and the hooks all take it from here: a secret
+/// only matches across them when they fingerprint with the same key.
+pub fn fingerprint_key(policy: &Policy) -> Option<Vec<u8>> {
+    policy
+        .fingerprint_key
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .map(|k| k.as_bytes().to_vec())
+        .or_else(|| {
+            std::env::var_os("MANTRA_FINGERPRINT_KEY")
+                .filter(|v| !v.is_empty())
+                .map(|v| v.to_string_lossy().as_bytes().to_vec())
+        })
+}
+
 /// The scan options policy decides: the organisation's fingerprint key and
 /// the allowlisted secret patterns. A pattern that does not compile was
 /// already reported by policy validation; it is skipped here.
 pub fn apply_policy(options: &mut mantra_detect::ScanOptions, policy: &Policy) {
-    if let Some(key) = policy.fingerprint_key.as_deref().filter(|k| !k.is_empty()) {
-        options.fingerprint_key = key.as_bytes().to_vec();
+    if let Some(key) = fingerprint_key(policy) {
+        options.fingerprint_key = key;
     }
     options.allow_regexes.extend(
         policy

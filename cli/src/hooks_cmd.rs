@@ -117,10 +117,8 @@ pub fn hook_config(policy: &mantra_policy::Policy) -> Result<HookConfig> {
         config =
             serde_json::from_str(&text).with_context(|| format!("invalid hook config {shown}"))?;
     }
-    if policy.fingerprint_key.as_deref().is_none_or(str::is_empty) {
-        if let Some(key) = std::env::var_os("MANTRA_FINGERPRINT_KEY").filter(|v| !v.is_empty()) {
-            config.fingerprint_key = key.to_string_lossy().as_bytes().to_vec();
-        }
+    if let Some(key) = crate::engine_setup::fingerprint_key(policy) {
+        config.fingerprint_key = key;
     }
     if let Some(data) = paths::data_dir() {
         config
@@ -158,8 +156,8 @@ fn config_from_policy(policy: &mantra_policy::Policy) -> HookConfig {
         allow_paths: policy.allowlist.paths.clone(),
         ..HookConfig::default()
     };
-    if let Some(key) = policy.fingerprint_key.as_deref().filter(|k| !k.is_empty()) {
-        config.fingerprint_key = key.as_bytes().to_vec();
+    if let Some(key) = crate::engine_setup::fingerprint_key(policy) {
+        config.fingerprint_key = key;
     }
     config
 }

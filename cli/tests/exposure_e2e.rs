@@ -9,10 +9,25 @@ use hooks_common::*;
 
 #[test]
 fn a_secret_pasted_into_a_session_blocks_its_commit_and_names_the_session() {
+    pasted_secret_blocks_its_bare_commit(None);
+}
+
+/// With the organisation's key from the environment (no policy key), the
+/// agent's exposure list and the hook fingerprint alike, so the match holds.
+#[test]
+fn the_environment_s_fingerprint_key_is_shared_by_agent_and_hooks() {
+    pasted_secret_blocks_its_bare_commit(Some("org-key-2026"));
+}
+
+fn pasted_secret_blocks_its_bare_commit(fingerprint_key: Option<&str>) {
     let mut w = World::new();
     // The store key goes to a 0600 file: the test must not depend on a
     // desktop keychain.
     w.extra_env.push(("MANTRA_KEY_STORE".into(), "file".into()));
+    if let Some(key) = fingerprint_key {
+        w.extra_env
+            .push(("MANTRA_FINGERPRINT_KEY".into(), key.into()));
+    }
     let password = bare_password();
     let session_id = "5f2a9c1e-0000-4000-8000-0000000000e2";
     let project = w.home.join("work/shop");
