@@ -63,6 +63,11 @@ pub struct RunArgs {
     /// Seconds between full re-discoveries of session files.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     rediscover: u64,
+    /// Seconds after start before the first periodic update check (when
+    /// policy allows one): machines that start together do not all ask at
+    /// once, and a short-lived agent never asks.
+    #[arg(long, default_value_t = 600, value_name = "SECS", hide = true)]
+    update_check_delay: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -493,6 +498,12 @@ fn agent_run(dir: &DataDir, config: &AgentConfig, a: RunArgs) -> Result<u8> {
     }
     let mut store = open(dir, config, OpenMode::Create)?;
     let scanner = scanner(dir, config)?;
+    crate::update_cmd::spawn_periodic_checks(
+        crate::policy_cmd::effective().policy,
+        dir.root.join(mantra_update::schedule::STATE_FILE_NAME),
+        std::time::Duration::from_secs(a.update_check_delay),
+        cancel.clone(),
+    );
     let opts = mantra_agent::watch::WatchOptions {
         rediscover: std::time::Duration::from_secs(a.rediscover.max(1)),
         ..Default::default()

@@ -485,6 +485,125 @@ fn kill_9_mid_index_leaves_a_consistent_store_that_resumes() {
     );
 }
 
+/// A loopback HTTP server that answers 404 to everything and counts the
+/// connections it accepted.
+struct CountingServer {
+    port: u16,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl CountingServer {
+    fn start() -> CountingServer {
+        use std::io::Write;
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("addr").port();
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (h, st) = (hits.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !st.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut conn, _)) => {
+                        h.fetch_add(1, Ordering::SeqCst);
+                        let _ = conn.set_nonblocking(false);
+                        let mut buf = [0u8; 4096];
+                        let _ = conn.read(&mut buf);
+                        let _ = conn.write_all(
+                            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                        );
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+                }
+            }
+        });
+        CountingServer { port, hits, stop }
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for CountingServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Runs `agent run` with the first update check due at once, until the
+/// check's record appears; returns the record.
+#[cfg(unix)]
+fn agent_update_record(t: &T) -> serde_json::Value {
+    let mut child = t
+        .cmd(&["agent", "run", "--update-check-delay", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let state = t.data.join("update-check.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !state.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&state).expect("update check recorded");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&state).expect("m").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    serde_json::from_str(&text).expect("record is JSON")
+}
+
+/// The agent checks for updates on its own schedule, through the policy:
+/// with the network allowed it asks the configured server; with the
+/// network off it records "disabled" and opens no socket.
+#[cfg(unix)]
+#[test]
+fn agent_run_checks_for_updates_only_as_policy_allows() {
+    let config = |t: &T, body: String| {
+        let dir = t.home.join(".config/mantra");
+        std::fs::create_dir_all(&dir).expect("config dir");
+        std::fs::write(dir.join("config.yaml"), body).expect("config");
+    };
+    let server = CountingServer::start();
+    let url = format!("http://127.0.0.1:{}/{{channel}}/manifest.json", server.port);
+
+    let t = T::new();
+    config(&t, format!("updates:\n  url: \"{url}\"\n"));
+    let record = agent_update_record(&t);
+    assert_eq!(record["result"], "error", "{record}");
+    assert!(server.hits() >= 1, "the server was asked");
+    // `mantra doctor` shows the last check.
+    let doctor = t.run(&["doctor", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&doctor.stdout).expect("doctor json");
+    let updates = doc["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == "updates"))
+        .map(|c| c["detail"].as_str().unwrap_or("").to_string())
+        .unwrap_or_default();
+    assert!(
+        updates.contains("last check") && updates.contains("error"),
+        "{updates}"
+    );
+
+    let before = server.hits();
+    let t = T::new();
+    config(
+        &t,
+        format!("network:\n  enabled: false\nupdates:\n  url: \"{url}\"\n"),
+    );
+    let record = agent_update_record(&t);
+    assert_eq!(record["result"], "disabled", "{record}");
+    assert_eq!(server.hits(), before, "no connection with the network off");
+}
+
 /// The agent is what runs all day: it applies the retention period
 /// itself, not only `mantra index`.
 #[cfg(unix)]

@@ -66,6 +66,9 @@ pub struct Updates {
     /// Manifest URL; `{channel}` is replaced by the channel name.
     pub url: String,
     pub channel: Channel,
+    /// Hours between the agent's automatic update checks (`mantra agent
+    /// run`; the first comes 10 minutes after it starts), 1–720. To have
+    /// none, set `updates.enabled: false`.
     pub check_interval_hours: u32,
 }
 

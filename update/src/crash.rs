@@ -7,7 +7,6 @@
 //! written `0600`, atomically (temp file + rename), under
 //! `<data dir>/crash-reports/`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -116,20 +115,9 @@ impl CrashReport {
 pub fn write_report(dir: &Path, report: &CrashReport) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let name = format!("crash-{}-{}.json", report.time_unix, std::process::id());
-    let tmp = dir.join(format!(".{name}.tmp"));
     let dest = dir.join(name);
     let body = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp)?;
-    f.write_all(&body)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, &dest)?;
+    crate::files::write_private_atomic(&dest, &body)?;
     Ok(dest)
 }
 

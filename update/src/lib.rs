@@ -8,8 +8,10 @@
 
 pub mod check;
 pub mod crash;
+mod files;
 pub mod guard;
 pub mod manifest;
+pub mod schedule;
 
 pub use check::{check_for_update, CheckOptions, CheckOutcome, UpdateError};
 pub use guard::{Denied, NetworkGuard, Permit, Purpose};

@@ -3,9 +3,10 @@
 //! "off (mandatory, from /etc/mantra/policy.yaml:3)"). Decided by the same
 //! guard the network code asks ([`mantra_update::NetworkGuard`]); nothing
 //! here opens a socket. Crash reports waiting on disk while uploads are off
-//! warn: they stay local until someone looks at them.
+//! warn: they stay local until someone looks at them. The agent's last
+//! periodic update check (`update-check.json`) is shown with `updates`.
 
-use mantra_update::{crash, NetworkGuard, Purpose};
+use mantra_update::{crash, schedule, NetworkGuard, Purpose};
 
 use super::{Check, Context};
 
@@ -32,6 +33,20 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
             d.reason,
             provenance(ctx, deciding_key(policy.network.enabled, "updates.enabled"))
         ),
+    };
+    let last = schedule::read(&ctx.data.root.join(schedule::STATE_FILE_NAME));
+    let updates = match last {
+        Some(l) => format!(
+            "{updates}; last check {}: {}{}",
+            mantra_detect::time::Timestamp(
+                i64::try_from(l.checked_at_unix)
+                    .unwrap_or(0)
+                    .saturating_mul(1000)
+            ),
+            l.result.replace('_', " "),
+            l.latest.map(|v| format!(" ({v})")).unwrap_or_default()
+        ),
+        None => format!("{updates}; no periodic check recorded yet"),
     };
     checks.push(Check::ok("updates", updates));
     let upload = guard.permit(Purpose::CrashReportUpload);
