@@ -4,7 +4,7 @@
 //! What is logged is decided by the call sites, which log paths, counts and
 //! rule ids — never message text or secret values.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
@@ -80,7 +80,7 @@ pub fn restrict_log_files(log_dir: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let files: Vec<PathBuf> = std::fs::read_dir(log_dir)
+        let files: Vec<std::path::PathBuf> = std::fs::read_dir(log_dir)
             .map(|rd| rd.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
         for f in files {

@@ -110,7 +110,9 @@ pub struct Context {
     pub effective: mantra_policy::Effective,
     pub agent_config: AgentConfig,
     pub data: DataDir,
-    /// `/` in production; the test root in `test-roots` builds.
+    /// `/` in production; the test root in `test-roots` builds. Unused on
+    /// Windows, where registration is the task scheduler's, not a file's.
+    #[cfg_attr(windows, allow(dead_code))]
     pub system_root: PathBuf,
     pub repo: Option<PathBuf>,
 }

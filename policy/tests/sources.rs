@@ -1,6 +1,7 @@
 //! Every source read for real from files under an injected root, merged with
-//! provenance.
-
+//! provenance. Unix only: they set file modes and owners, which the
+//! policy loader checks on Unix (Windows uses ACLs, not checked yet).
+#![cfg(unix)]
 #![allow(clippy::unwrap_used)]
 
 use std::os::unix::fs::PermissionsExt;
