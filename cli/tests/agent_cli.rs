@@ -533,25 +533,38 @@ impl Drop for CountingServer {
     }
 }
 
+/// `mantra agent run` with `args`, output discarded.
+#[cfg(unix)]
+fn start_agent(t: &T, args: &[&str]) -> std::process::Child {
+    let mut all = vec!["agent", "run"];
+    all.extend_from_slice(args);
+    t.cmd(&all)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn")
+}
+
+/// Stops an agent as its service manager would (SIGTERM) and reaps it.
+#[cfg(unix)]
+fn stop_agent(mut child: std::process::Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
 /// Runs `agent run` with the first update check due at once, until the
 /// check's record appears; returns the record.
 #[cfg(unix)]
 fn agent_update_record(t: &T) -> serde_json::Value {
-    let mut child = t
-        .cmd(&["agent", "run", "--update-check-delay", "0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let child = start_agent(t, &["--update-check-delay", "0"]);
     let state = t.data.join("update-check.json");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !state.exists() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
+    stop_agent(child);
     let text = std::fs::read_to_string(&state).expect("update check recorded");
     {
         use std::os::unix::fs::PermissionsExt;
@@ -637,12 +650,7 @@ fn agent_run_applies_the_retention_period() {
             "fresh puffin",
         )],
     );
-    let mut child = t
-        .cmd(&["agent", "run"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let child = start_agent(&t, &[]);
     let listed = || -> Vec<String> {
         let o = t.run(&["sessions", "list", "--json"]);
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
@@ -663,10 +671,7 @@ fn agent_run_applies_the_retention_period() {
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
+    stop_agent(child);
     assert_eq!(
         seen,
         [recent],
