@@ -128,6 +128,38 @@ fn a_wrong_key_or_a_bad_time_is_a_clear_error_with_exit_2() {
     assert!(stderr(&out).contains("invalid time"), "{}", stderr(&out));
 }
 
+/// A report reads the store and changes nothing: the database file stays
+/// byte-identical, no file appears in the data directory (no event, no
+/// cache, no key), and a missing key is a clear error, never a new key.
+#[test]
+fn the_audit_leaves_the_store_untouched() {
+    let w = world();
+    let project = w.home.join("work/app");
+    claude_session(&w, &project, "s-ro", now_ms(), "hello");
+    w.mantra_ok(w.path(), &["index"]);
+    let listing = || {
+        let mut v: Vec<String> = std::fs::read_dir(&w.mantra_home)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let db = w.mantra_home.join("sessions.db");
+    let (files, bytes) = (listing(), std::fs::read(&db).unwrap());
+    for format in ["json", "html", "ocsf", "sarif", "csv"] {
+        audit(&w, &["--format", format]);
+    }
+    assert_eq!(listing(), files, "no file created");
+    assert_eq!(std::fs::read(&db).unwrap(), bytes, "store unchanged");
+
+    std::fs::remove_file(w.mantra_home.join("store.key")).unwrap();
+    let out = w.mantra(w.path(), &["audit"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("key is missing"), "{}", stderr(&out));
+    assert!(!w.mantra_home.join("store.key").exists(), "no key made up");
+}
+
 /// Needs the re-rooted policy file (bypass allowed, a retention period).
 #[cfg(feature = "test-roots")]
 #[test]

@@ -5,8 +5,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{Context, Result};
+use mantra_agent::keys::KeyProvider;
 use mantra_agent::store::stats::{FindingDimension, Period};
-use mantra_agent::store::{OpenMode, Store};
+use mantra_agent::store::Store;
 use mantra_agent::{AgentConfig, DataDir, Timestamp};
 use mantra_detect::audit_log::{self, AuditEvent, AuditRecord};
 use mantra_hooks::status::{HookState, Status};
@@ -94,11 +95,23 @@ pub fn gather(inputs: &Inputs<'_>) -> Result<AuditReport> {
     Ok(report)
 }
 
+/// Opens the store read-only, as `mantra doctor` does: a report changes
+/// nothing, not even an older store's schema (the agent migrates it on
+/// its next run).
 fn open_store(dir: &DataDir, config: &AgentConfig) -> Result<Store> {
     let keys = mantra_agent::lifecycle::system_keys(dir, config)
         .context("cannot reach the session store key")?;
-    mantra_agent::lifecycle::open_store(dir, &keys, OpenMode::Existing)
-        .context("cannot open the session store")
+    let key = keys
+        .get()
+        .context("cannot reach the session store key")?
+        .with_context(|| {
+            format!(
+                "the session store {} exists but its key is missing ({})",
+                dir.db_path().display(),
+                keys.describe()
+            )
+        })?;
+    Store::open_read_only(&dir.db_path(), &key).context("cannot open the session store")
 }
 
 type StoreSections = (SessionSummary, FindingSummary, ExposureSummary);
