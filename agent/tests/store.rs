@@ -199,6 +199,31 @@ fn new_stores_use_16k_pages_and_hmac_sha256() {
     }));
 }
 
+/// The writer's SQLite tuning that has no visible behaviour of its own:
+/// query plans that never depend on bound values (no re-prepare on every
+/// rebind), and a build without global memory statistics (no mutex per
+/// allocation; set in `.cargo/config.toml`).
+#[test]
+fn store_connections_are_tuned_for_the_writer() {
+    let env = Env::new();
+    let store = env.open();
+    let conn = store.connection();
+    assert!(conn
+        .db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG)
+        .expect("db_config"));
+    let options: Vec<String> = conn
+        .prepare("PRAGMA compile_options")
+        .expect("prepare")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert!(
+        options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+        "{options:?}"
+    );
+}
+
 #[test]
 fn plaintext_database_is_refused() {
     let env = Env::new();

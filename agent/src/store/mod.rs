@@ -140,6 +140,11 @@ impl Store {
             open_keyed(path, flags, key, CIPHER_LAYOUT)?
         };
         conn.busy_timeout(Duration::from_secs(10))?;
+        // Plans never depend on bound values. Without this SQLite
+        // re-prepares a statement whenever a parameter it compared at
+        // prepare time is rebound: the per-session count update was
+        // re-prepared for every session of an index run.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
