@@ -162,20 +162,6 @@ fn main() {
     let keys = FileKeys::new(data.key_file());
     let mut store =
         mantra_agent::lifecycle::open_store(&data, &keys, OpenMode::Create).expect("store");
-    if args.iter().any(|a| a == "--no-fts") {
-        // Measurement only: what the store costs without the FTS5 index.
-        // A view that swallows inserts stands in for the table, so the
-        // writer and the update/delete triggers run unchanged.
-        store
-            .connection()
-            .execute_batch(
-                "DROP TABLE messages_fts;
-                 CREATE VIEW messages_fts (messages_fts, rowid, body) AS SELECT '', 0, '' WHERE 0;
-                 CREATE TEMP TRIGGER messages_fts_off INSTEAD OF INSERT ON messages_fts
-                 BEGIN SELECT 1; END;",
-            )
-            .expect("replace the FTS table");
-    }
     let (rules, _) = RuleSet::builtin();
     let scanner = Arc::new(
         Scanner::new(

@@ -24,6 +24,7 @@ use crate::model::{Message, ParseStats, Session};
 use crate::store::ingest::{
     PreparedMessage, PreparedSession, PreparedSource, SourceState, StoredFinding,
 };
+use crate::store::search::SearchBatch;
 use crate::store::{Store, StoreError};
 
 /// Sources per transaction, at most.
@@ -474,6 +475,7 @@ pub fn index_sources(
     .max(1);
 
     type Item = Result<(PreparedSource, ParseStats, u64), (PathBuf, String)>;
+    let mut search_writer = store.search_writer()?;
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let budget = &InFlight::new(2 * BATCH_BYTES);
@@ -485,6 +487,19 @@ pub fn index_sources(
         // idle through every commit, and the run took writer + worker time
         // instead of the larger of the two).
         let (tx, rx) = mpsc::channel::<Item>();
+        // The search index is built by its own thread and connection, in
+        // parallel with the store writer (see `store::search`). Two
+        // batches of slack, like the workers.
+        let (search_tx, search_rx) = mpsc::sync_channel::<SearchBatch>(2);
+        let search = std::thread::Builder::new()
+            .name("mantra-search".into())
+            .spawn_scoped(scope, move || -> Result<(), StoreError> {
+                for batch in search_rx {
+                    search_writer.apply(batch)?;
+                }
+                Ok(())
+            })
+            .map_err(IndexError::Thread)?;
         let mut handles = Vec::new();
         for n in 0..threads {
             let tx = tx.clone();
@@ -538,7 +553,7 @@ pub fn index_sources(
                 }
             }
             if batch.len() >= BATCH_SOURCES || batch_bytes >= BATCH_BYTES {
-                let flushed = flush(store, &mut batch, &mut report);
+                let flushed = flush(store, &mut batch, &search_tx, &mut report);
                 budget.release(batch_bytes);
                 if let Err(e) = flushed {
                     write_err = Some(e);
@@ -558,7 +573,7 @@ pub fn index_sources(
         budget.wake_all();
         drop(rx);
         if write_err.is_none() && !report.cancelled {
-            if let Err(e) = flush(store, &mut batch, &mut report) {
+            if let Err(e) = flush(store, &mut batch, &search_tx, &mut report) {
                 write_err = Some(e);
             }
             for b in pending_progress.drain(..) {
@@ -574,6 +589,21 @@ pub fn index_sources(
                 Err(_) => {
                     write_err.get_or_insert(IndexError::Engine("an index worker panicked".into()));
                 }
+            }
+        }
+        drop(search_tx);
+        let searched = match search.join() {
+            Ok(r) => r,
+            Err(_) => Err(StoreError::Invalid(
+                "the search index thread panicked".into(),
+            )),
+        };
+        if let Err(e) = searched {
+            // The store's backlog still holds the batches it did not
+            // apply: catch up from here instead.
+            tracing::warn!(error = %e, "search index thread failed; catching up from the store");
+            if let Err(e) = store.sync_search() {
+                write_err.get_or_insert(e.into());
             }
         }
         if cancel.load(Ordering::Relaxed) {
@@ -647,20 +677,26 @@ impl InFlight {
     }
 }
 
+/// Writes `batch` (emptying it) and hands its search work to the search
+/// thread. If that thread has stopped, the store's backlog keeps the work
+/// for the catch-up at the end of the run.
 fn flush(
     store: &mut Store,
     batch: &mut Vec<PreparedSource>,
+    search: &mpsc::SyncSender<SearchBatch>,
     report: &mut IndexReport,
 ) -> Result<(), IndexError> {
     if batch.is_empty() {
         return Ok(());
     }
-    let stats = store.write_batch(batch)?;
+    let (stats, work) = store.write_batch_deferred(std::mem::take(batch))?;
+    if !work.is_empty() {
+        let _ = search.send(work);
+    }
     report.sources_indexed += stats.sources;
     report.sessions += stats.sessions;
     report.messages += stats.messages;
     report.findings += stats.findings;
-    batch.clear();
     Ok(())
 }
 

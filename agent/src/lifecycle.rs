@@ -69,10 +69,12 @@ pub fn wipe(dir: &DataDir, keys: &dyn KeyProvider) -> Result<WipeReport, StoreEr
         move |source| StoreError::Io { path, source }
     };
     let db = dir.db_path();
-    for suffix in ["", "-wal", "-shm", "-journal"] {
+    let store_files = ["", "-wal", "-shm", "-journal"].iter().map(|suffix| {
         let mut p = db.as_os_str().to_owned();
         p.push(suffix);
-        let p = PathBuf::from(p);
+        PathBuf::from(p)
+    });
+    for p in store_files.chain(crate::store::search::index_files(&db)) {
         if remove_file(&p).map_err(io(&p))? {
             report.removed.push(p);
         }

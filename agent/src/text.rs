@@ -22,67 +22,131 @@ pub fn blob_marker(kind: &str, media_type: Option<&str>, encoded_len: usize) -> 
     }
 }
 
+/// Bytes that can appear in a base64 (standard or URL-safe) payload.
+const B64: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_');
+        c += 1;
+    }
+    t
+};
+
 fn is_b64(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'-' | b'_')
+    B64[usize::from(c)]
 }
 
 /// Replaces `data:<mime>;base64,<payload>` URLs and long bare base64 runs by
-/// markers. Linear in the input; returns the input unchanged (no copy) when
-/// there is nothing to replace.
+/// markers. Returns the input unchanged (no copy) when there is nothing to
+/// replace.
+///
+/// Every message goes through this, so it must not look at every byte:
+/// data URLs are found with a vectorised substring search, and bare runs
+/// by probing one byte in [`BLOB_MIN_LEN`] (a run that long starting
+/// before a non-base64 byte would have to contain it), so ordinary text
+/// costs a fraction of a byte-by-byte pass.
 pub fn scrub_blobs(s: &str) -> std::borrow::Cow<'_, str> {
     let b = s.as_bytes();
     if b.len() < 64 {
         return std::borrow::Cow::Borrowed(s);
     }
-    let mut out: Option<String> = None;
-    let mut last = 0; // start of the not-yet-copied tail
-    let mut i = 0;
-    while i < b.len() {
-        // data: URL
-        if b[i] == b'd' && b[i..].starts_with(b"data:") {
-            if let Some(rel) = memchr::memmem::find(&b[i..(i + 200).min(b.len())], b";base64,") {
-                let mime = &s[i + 5..i + rel];
-                let start = i + rel + 8;
-                let mut end = start;
-                while end < b.len() && is_b64(b[end]) {
-                    end += 1;
-                }
-                if end > start && mime.bytes().all(|c| c.is_ascii_graphic()) {
-                    let o = out.get_or_insert_with(|| String::with_capacity(s.len().min(1 << 20)));
-                    o.push_str(&s[last..i]);
-                    let kind = mime
-                        .split('/')
-                        .next()
-                        .filter(|k| !k.is_empty())
-                        .unwrap_or("blob");
-                    o.push_str(&blob_marker(kind, Some(mime), end - start));
-                    last = end;
-                    i = end;
-                    continue;
-                }
+    let finder = memchr::memmem::Finder::new(b"data:");
+    let mut spans: Vec<(usize, usize, String)> = Vec::new();
+    let mut from = 0;
+    while from < b.len() {
+        let url = next_data_url(s, &finder, from);
+        let limit = url.as_ref().map_or(b.len(), |u| u.0);
+        let mut at = from;
+        while let Some((start, end)) = long_b64_run(b, at, limit) {
+            if looks_base64(&b[start..end]) {
+                spans.push((start, end, blob_marker("blob", None, end - start)));
             }
+            at = end;
         }
-        if is_b64(b[i]) {
-            let start = i;
-            while i < b.len() && is_b64(b[i]) {
-                i += 1;
+        match url {
+            Some(u) => {
+                from = u.1;
+                spans.push(u);
             }
-            if i - start >= BLOB_MIN_LEN && looks_base64(&b[start..i]) {
-                let o = out.get_or_insert_with(|| String::with_capacity(s.len().min(1 << 20)));
-                o.push_str(&s[last..start]);
-                o.push_str(&blob_marker("blob", None, i - start));
-                last = i;
-            }
+            None => break,
+        }
+    }
+    if spans.is_empty() {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len().min(1 << 20));
+    let mut last = 0;
+    for (start, end, marker) in spans {
+        out.push_str(&s[last..start]);
+        out.push_str(&marker);
+        last = end;
+    }
+    out.push_str(&s[last..]);
+    std::borrow::Cow::Owned(out)
+}
+
+/// The first `data:<mime>;base64,<payload>` URL at or after `from` that
+/// starts a word: its span and marker.
+fn next_data_url(
+    s: &str,
+    finder: &memchr::memmem::Finder<'_>,
+    mut from: usize,
+) -> Option<(usize, usize, String)> {
+    let b = s.as_bytes();
+    while let Some(rel) = finder.find(&b[from..]) {
+        let i = from + rel;
+        from = i + 5;
+        if i > 0 && b[i - 1].is_ascii_alphanumeric() {
+            continue; // "metadata:" is not a URL
+        }
+        let head = &b[i..(i + 200).min(b.len())];
+        let Some(semi) = memchr::memmem::find(head, b";base64,") else {
+            continue;
+        };
+        // Both ends are ASCII (':' and ';'), so these are char boundaries.
+        let mime = &s[i + 5..i + semi];
+        let start = i + semi + 8;
+        let end = start + b[start..].iter().take_while(|&&c| is_b64(c)).count();
+        if end > start && mime.bytes().all(|c| c.is_ascii_graphic()) {
+            let kind = mime
+                .split('/')
+                .next()
+                .filter(|k| !k.is_empty())
+                .unwrap_or("blob");
+            return Some((i, end, blob_marker(kind, Some(mime), end - start)));
+        }
+    }
+    None
+}
+
+/// The first maximal run of base64 bytes of at least [`BLOB_MIN_LEN`]
+/// that starts at or after `from` (where `b[from - 1]`, if any, is not a
+/// base64 byte), cut at `to`.
+fn long_b64_run(b: &[u8], from: usize, to: usize) -> Option<(usize, usize)> {
+    let mut i = from;
+    loop {
+        let probe = i.checked_add(BLOB_MIN_LEN - 1)?;
+        if probe >= to {
+            return None;
+        }
+        if !is_b64(b[probe]) {
+            i = probe + 1;
             continue;
         }
-        i += 1;
-    }
-    match out {
-        None => std::borrow::Cow::Borrowed(s),
-        Some(mut o) => {
-            o.push_str(&s[last..]);
-            std::borrow::Cow::Owned(o)
+        let mut start = probe;
+        while start > i && is_b64(b[start - 1]) {
+            start -= 1;
         }
+        let mut end = probe + 1;
+        while end < to && is_b64(b[end]) {
+            end += 1;
+        }
+        if end - start >= BLOB_MIN_LEN {
+            return Some((start, end));
+        }
+        i = end + 1;
     }
 }
 
@@ -272,6 +336,99 @@ mod tests {
         assert!(r.contains("sk-ant-api03-AAAA"));
         let plain = "a".repeat(5000);
         assert_eq!(scrub_blobs(&plain), plain);
+    }
+
+    /// The byte-by-byte scan the fast one replaced, as the reference.
+    fn scrub_reference(s: &str) -> String {
+        let b = s.as_bytes();
+        let (mut out, mut last, mut i) = (String::new(), 0, 0);
+        while i < b.len() {
+            let word_start = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+            if word_start && b[i..].starts_with(b"data:") {
+                let head = &b[i..(i + 200).min(b.len())];
+                if let Some(semi) = memchr::memmem::find(head, b";base64,") {
+                    let mime = &s[i + 5..i + semi];
+                    let start = i + semi + 8;
+                    let mut end = start;
+                    while end < b.len() && is_b64(b[end]) {
+                        end += 1;
+                    }
+                    if end > start && mime.bytes().all(|c| c.is_ascii_graphic()) {
+                        out.push_str(&s[last..i]);
+                        let kind = mime.split('/').next().filter(|k| !k.is_empty());
+                        out.push_str(&blob_marker(
+                            kind.unwrap_or("blob"),
+                            Some(mime),
+                            end - start,
+                        ));
+                        (last, i) = (end, end);
+                        continue;
+                    }
+                }
+            }
+            if is_b64(b[i]) {
+                let start = i;
+                // A run stops where a data URL starts a word.
+                while i < b.len() && is_b64(b[i]) {
+                    let url_here = i > start
+                        && !b[i - 1].is_ascii_alphanumeric()
+                        && b[i..].starts_with(b"data:")
+                        && next_data_url(s, &memchr::memmem::Finder::new(b"data:"), i)
+                            .is_some_and(|u| u.0 == i);
+                    if url_here {
+                        break;
+                    }
+                    i += 1;
+                }
+                if i - start >= BLOB_MIN_LEN && looks_base64(&b[start..i]) {
+                    out.push_str(&s[last..start]);
+                    out.push_str(&blob_marker("blob", None, i - start));
+                    last = i;
+                }
+                continue;
+            }
+            i += 1;
+        }
+        out.push_str(&s[last..]);
+        out
+    }
+
+    #[test]
+    fn fast_scrub_equals_the_byte_by_byte_scan() {
+        let pieces = [
+            "QUJDRGVmZ2gxMjM0",
+            "aaaa",
+            " ",
+            "\n",
+            "=",
+            "data:",
+            "data:image/png;base64,",
+            "metadata:x;base64,",
+            "é",
+            "-_+/",
+            "ZZ9",
+            ";",
+            "\"url\":\"",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for case in 0..400 {
+            let mut s = String::new();
+            while s.len() < 200 + (case % 7) * 3000 {
+                let p = pieces[(next() % pieces.len() as u64) as usize];
+                // Long runs of one piece, so runs cross the threshold.
+                let n = if next() % 4 == 0 { 1 + next() % 600 } else { 1 };
+                for _ in 0..n {
+                    s.push_str(p);
+                }
+            }
+            assert_eq!(scrub_blobs(&s), scrub_reference(&s), "case {case}");
+        }
     }
 
     #[test]

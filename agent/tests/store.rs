@@ -4,56 +4,12 @@
 mod support;
 
 use mantra_agent::keys::{FileKeys, KeyProvider, StoreKey};
-use mantra_agent::store::ingest::{PreparedMessage, PreparedSession, PreparedSource};
-use mantra_agent::store::query::{Highlight, SessionFilter};
+use mantra_agent::store::query::SessionFilter;
 use mantra_agent::store::{
     schema, CipherLayout, OpenMode, Store, StoreError, CIPHER_LAYOUT, LEGACY_CIPHER_LAYOUT,
     PLAINTEXT_HEADER,
 };
-use mantra_agent::{Assistant, ProjectRef, Role, SourceFile, SourceKind};
-use support::Env;
-
-fn hl() -> Highlight {
-    Highlight {
-        open: "[".into(),
-        close: "]".into(),
-    }
-}
-
-fn msg(id: &str, ts: i64, text: &str) -> PreparedMessage {
-    PreparedMessage {
-        native_id: id.into(),
-        role: Role::User,
-        ts,
-        ts_estimated: false,
-        text: text.into(),
-        redacted_text: None,
-        findings: Vec::new(),
-    }
-}
-
-fn source(path: &str, sessions: Vec<PreparedSession>) -> PreparedSource {
-    PreparedSource {
-        source: SourceFile::new(Assistant::ClaudeCode, SourceKind::ClaudeJsonl, path),
-        size: 10,
-        mtime_ns: 1,
-        next_offset: 10,
-        tail_hash: None,
-        replace: false,
-        sessions,
-    }
-}
-
-fn session(id: &str, project: &str, messages: Vec<PreparedMessage>) -> PreparedSession {
-    PreparedSession {
-        native_id: id.into(),
-        project: ProjectRef::from_recorded(project),
-        title: None,
-        started_at: None,
-        metadata: "{}".into(),
-        messages,
-    }
-}
+use support::{hl, msg, session, source, Env};
 
 #[test]
 fn file_is_encrypted_and_key_file_is_private() {
@@ -325,9 +281,8 @@ fn migrates_from_every_earlier_version() {
             "from v{from}"
         );
         store
-            .connection()
-            .execute_batch("INSERT INTO messages_fts(messages_fts) VALUES('integrity-check');")
-            .expect("fts integrity");
+            .verify_search_index()
+            .expect("search index agrees with the store");
     }
 }
 
@@ -502,9 +457,8 @@ fn delete_removes_rows_and_compaction_shrinks_the_file() {
     assert!(!support::all_text(&store).contains("uniq3x4"));
     // The FTS index holds no trace either (integrity check passes).
     store
-        .connection()
-        .execute_batch("INSERT INTO messages_fts(messages_fts) VALUES('integrity-check');")
-        .expect("fts integrity");
+        .verify_search_index()
+        .expect("search index agrees with the store");
 }
 
 /// Decrypts every page of a store file (raw key: AES-256-CBC with the key
@@ -564,10 +518,16 @@ fn deleted_data_is_gone_from_every_page_of_the_file() {
         .expect("write");
     store.compact().expect("checkpoint");
     let key = env.keys().get().expect("key").expect("some key");
+    let index_file = mantra_agent::store::search::index_path(&env.data.db_path());
     let plain = decrypt_all_pages(&env.data.db_path(), &key);
     assert!(
         contains(&plain, b"CREATE TABLE"),
         "the page decryption works"
+    );
+    let index_plain = decrypt_all_pages(&index_file, &key);
+    assert!(
+        contains(&index_plain, b"7f3e9b21"),
+        "the search index holds the canary's terms before delete"
     );
     assert!(
         contains(&plain, canary.as_bytes()),
@@ -589,8 +549,17 @@ fn deleted_data_is_gone_from_every_page_of_the_file() {
         !contains(&plain, canary.as_bytes()),
         "no page holds the deleted text"
     );
-    // Not even a fragment in the FTS index (terms are stored lower-cased).
     assert!(!contains(&plain, b"7f3e9b21"));
+    // Nor in the search index, which holds terms (lower-cased), not text.
+    let index_plain = decrypt_all_pages(&index_file, &key);
+    assert!(
+        contains(&index_plain, b"0c1d2e3f"),
+        "kept terms still indexed"
+    );
+    assert!(
+        !contains(&index_plain, b"7f3e9b21"),
+        "no page of the search index holds a deleted term"
+    );
 }
 
 #[test]
@@ -710,9 +679,8 @@ fn a_message_rewritten_within_one_batch_keeps_the_index_consistent() {
         .expect("write");
     let integrity = |store: &Store| {
         store
-            .connection()
-            .execute_batch("INSERT INTO messages_fts(messages_fts) VALUES('integrity-check');")
-            .expect("fts integrity");
+            .verify_search_index()
+            .expect("search index agrees with the store");
     };
     integrity(&store);
     assert!(store

@@ -307,6 +307,7 @@ fn delete_and_wipe() {
         "confirmation required without a terminal"
     );
     assert!(t.data.join("sessions.db").exists());
+    assert!(t.data.join("sessions-search.db").exists());
     // Both deletions are in the compliance event log, by scope and count.
     let log = std::fs::read_to_string(t.data.join("logs/audit.jsonl")).expect("event log");
     let deletes: Vec<serde_json::Value> = log
@@ -317,7 +318,14 @@ fn delete_and_wipe() {
     assert_eq!(deletes.len(), 2, "{log}");
     assert_eq!(deletes[1]["target"]["before"], "2026-06-01T00:00:00.000Z");
     t.ok(&["wipe", "--yes"]);
-    for f in ["sessions.db", "store.key", "exposures.json", "cache"] {
+    for f in [
+        "sessions.db",
+        "sessions-search.db",
+        "sessions-search.db-wal",
+        "store.key",
+        "exposures.json",
+        "cache",
+    ] {
         assert!(!t.data.join(f).exists(), "{f} remains");
     }
     // The logs went too; the fresh event log holds only the wipe itself.

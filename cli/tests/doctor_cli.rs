@@ -402,6 +402,21 @@ fn key_problems_fail_store_and_store_key() {
     assert_eq!(status(&doc, "store"), "fail", "{doc:#}");
     assert!(detail(&doc, "store").contains("unencrypted"), "{doc:#}");
 
+    // A plaintext search index beside the store.
+    std::fs::write(w.data.join("sessions.db"), &db_before).unwrap();
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "store"), "ok", "{doc:#}");
+    let mut plain = b"SQLite format 3\0".to_vec();
+    plain.resize(4096, 0);
+    std::fs::write(w.data.join("sessions-search.db"), plain).unwrap();
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "store"), "fail", "{doc:#}");
+    assert!(
+        detail(&doc, "store").contains("search index")
+            && detail(&doc, "store").contains("unencrypted"),
+        "{doc:#}"
+    );
+
     let out = serde_json::to_string(&doc).unwrap();
     assert!(!out.contains(&token), "no secret in the report");
 }

@@ -1,13 +1,14 @@
 //! Deleting sessions: by project, by time, by id, and by retention.
 //!
-//! Rows go through foreign-key cascades (messages, findings, exposures,
-//! and the FTS index through triggers); projects left without sessions
+//! Rows go through foreign-key cascades (messages, findings, exposures;
+//! triggers queue the messages for the search index, which drops them
+//! before `delete` returns); projects left without sessions
 //! are removed too. With `secure_delete` the freed pages are zeroed, and
 //! [`Store::compact`] rebuilds the file without them.
 
 use rusqlite::params;
 
-use super::{Store, StoreError};
+use super::{search, Store, StoreError};
 
 /// What to delete.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +25,9 @@ impl Store {
     /// them. Returns the number of sessions deleted.
     pub fn delete(&mut self, scope: &DeleteScope) -> Result<u64, StoreError> {
         let tx = self.conn.transaction()?;
+        // The delete trigger queues every removed message for the search
+        // index under this transaction's number.
+        search::take_sequence(&tx)?;
         let n = match scope {
             DeleteScope::Project(p) => {
                 tx.execute("DELETE FROM sessions WHERE project_id = ?1", params![p])?
@@ -41,6 +45,10 @@ impl Store {
                 (SELECT project_id FROM sessions WHERE project_id IS NOT NULL)",
         )?;
         tx.commit()?;
+        // The deleted text leaves the index now, not at the next open.
+        if n > 0 && self.search_connection().is_some() {
+            self.purge_deleted_from_search()?;
+        }
         Ok(n as u64)
     }
 

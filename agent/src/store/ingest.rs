@@ -6,10 +6,11 @@
 //! Messages are upserted by `(source, session id, message id)`: an append
 //! source re-delivers its growing last message, complete, on the next read.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rusqlite::{params, OptionalExtension};
 
+use super::search::{self, SearchBatch};
 use super::{now_ms, Store, StoreError};
 use crate::discovery::SourceFile;
 use crate::model::{ProjectRef, Role};
@@ -127,13 +128,36 @@ impl Store {
         Ok(out)
     }
 
-    /// Writes a batch of sources in one transaction.
+    /// Writes a batch of sources in one transaction and brings the search
+    /// index up to date on this thread.
     pub fn write_batch(&mut self, batch: &[PreparedSource]) -> Result<WriteStats, StoreError> {
+        let (stats, search) = self.write_batch_deferred(batch.to_vec())?;
+        self.apply_search_batch(search)?;
+        Ok(stats)
+    }
+
+    /// Writes a batch of sources in one transaction and returns, with the
+    /// counts, what the search index must apply for it (the new messages'
+    /// text is moved into it). Until applied, the store's backlog holds
+    /// the same work, so a lost [`SearchBatch`] only delays the index
+    /// until the next [`Store::sync_search`].
+    pub fn write_batch_deferred(
+        &mut self,
+        mut batch: Vec<PreparedSource>,
+    ) -> Result<(WriteStats, SearchBatch), StoreError> {
+        let applied = match &self.search {
+            Some(index) => Some(search::applied_seq(index)?),
+            None => None,
+        };
         let tx = self.conn.transaction()?;
+        let seq = search::take_sequence(&tx)?;
+        if let Some(applied) = applied {
+            search::forget_applied(&tx, applied)?;
+        }
         let mut stats = WriteStats::default();
-        let mut fts = PendingFts::default();
+        let mut inserted: Vec<(i64, &mut PreparedMessage)> = Vec::new();
         let now = now_ms();
-        for src in batch {
+        for src in &mut batch {
             let path = src.source.path.to_string_lossy();
             let source_id: i64 = tx
                 .prepare_cached(
@@ -159,82 +183,34 @@ impl Store {
                     |r| r.get(0),
                 )?;
             if src.replace {
-                // The delete trigger removes these messages from the index:
-                // any of theirs still queued must be in it first.
-                if fts.has_source(source_id) {
-                    fts.write(&tx)?;
-                }
                 tx.prepare_cached("DELETE FROM sessions WHERE source_id = ?1")?
                     .execute([source_id])?;
             }
             stats.sources += 1;
-            for s in &src.sessions {
-                write_session(
-                    &tx,
-                    source_id,
-                    src.source.assistant.as_str(),
-                    s,
-                    &mut fts,
-                    &mut stats,
-                )?;
+            let assistant = src.source.assistant.as_str();
+            for s in &mut src.sessions {
+                write_session(&tx, source_id, assistant, s, &mut inserted, &mut stats)?;
             }
         }
         tx.execute_batch("DELETE FROM projects WHERE id NOT IN (SELECT project_id FROM sessions WHERE project_id IS NOT NULL)")?;
-        // Last, so that no other statement of the batch splits the index's
-        // pending postings into small segments (see `PendingFts`).
-        fts.write(&tx)?;
+        let mut search = SearchBatch {
+            seq,
+            inserts: Vec::with_capacity(inserted.len()),
+            changed: search::changed_ranges(&tx, seq)?,
+        };
+        let ids = inserted.iter().map(|(id, _)| *id);
+        if let (Some(first), Some(last)) = (ids.clone().min(), ids.max()) {
+            search::record_inserted(&tx, seq, first, last)?;
+        }
         tx.commit()?;
-        Ok(stats)
-    }
-}
-
-/// New messages waiting to enter the FTS5 index, written together at the
-/// end of the batch's transaction.
-///
-/// FTS5 buffers postings in memory and writes them out as a new segment
-/// whenever a statement opens a savepoint — which the message inserts and
-/// most other statements of a batch do (constraints, foreign keys,
-/// triggers). Indexing each message right after its insert (the insert
-/// trigger of schema v1–2) therefore made one tiny segment per message, and the
-/// index then spent most of the run merging them. Written back to back,
-/// one batch makes a few large segments. The rows are in the same
-/// transaction as the messages, so a killed run still leaves the index
-/// and the table in agreement.
-#[derive(Default)]
-struct PendingFts<'a> {
-    rows: Vec<(i64, &'a str)>,
-    ids: HashSet<i64>,
-    sources: HashSet<i64>,
-}
-
-impl<'a> PendingFts<'a> {
-    fn push(&mut self, source_id: i64, message_id: i64, body: &'a str) {
-        self.rows.push((message_id, body));
-        self.ids.insert(message_id);
-        self.sources.insert(source_id);
-    }
-
-    fn contains(&self, message_id: i64) -> bool {
-        self.ids.contains(&message_id)
-    }
-
-    fn has_source(&self, source_id: i64) -> bool {
-        self.sources.contains(&source_id)
-    }
-
-    /// Adds the queued rows to the index.
-    fn write(&mut self, tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
-        if self.rows.is_empty() {
-            return Ok(());
+        for (id, m) in inserted {
+            let body = match m.redacted_text.take() {
+                Some(redacted) => redacted,
+                None => std::mem::take(&mut m.text),
+            };
+            search.inserts.push((id, body));
         }
-        let mut stmt =
-            tx.prepare_cached("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")?;
-        for (id, body) in self.rows.drain(..) {
-            stmt.execute(params![id, body])?;
-        }
-        self.ids.clear();
-        self.sources.clear();
-        Ok(())
+        Ok((stats, search))
     }
 }
 
@@ -246,8 +222,8 @@ fn write_session<'a>(
     tx: &rusqlite::Transaction<'_>,
     source_id: i64,
     assistant: &str,
-    s: &'a PreparedSession,
-    fts: &mut PendingFts<'a>,
+    s: &'a mut PreparedSession,
+    inserted: &mut Vec<(i64, &'a mut PreparedMessage)>,
     stats: &mut WriteStats,
 ) -> Result<(), StoreError> {
     let project_id: Option<i64> = match &s.project {
@@ -285,8 +261,8 @@ fn write_session<'a>(
             |r| r.get(0),
         )?;
     stats.sessions += 1;
-    for m in &s.messages {
-        let (message_id, is_new) = write_message(tx, source_id, session_id, m, fts)?;
+    for m in s.messages.iter_mut() {
+        let (message_id, is_new) = write_message(tx, session_id, m)?;
         stats.messages += 1;
         if !is_new {
             tx.prepare_cached("DELETE FROM findings WHERE message_id = ?1")?
@@ -316,6 +292,9 @@ fn write_session<'a>(
             .execute(params![f.fingerprint, session_id, f.rule_id, f.preview, m.ts])?;
             stats.findings += 1;
         }
+        if is_new {
+            inserted.push((message_id, m));
+        }
     }
     tx.prepare_cached(
         "UPDATE sessions SET
@@ -331,14 +310,12 @@ fn write_session<'a>(
 }
 
 /// Inserts or updates one message; returns its id and whether it is new.
-/// A new message is queued for the FTS5 index; an updated one is
-/// re-indexed by the update trigger.
-fn write_message<'a>(
+/// The caller hands a new message's text to the search index; an updated
+/// one is queued for it by the update trigger.
+fn write_message(
     tx: &rusqlite::Transaction<'_>,
-    source_id: i64,
     session_id: i64,
-    m: &'a PreparedMessage,
-    fts: &mut PendingFts<'a>,
+    m: &PreparedMessage,
 ) -> Result<(i64, bool), StoreError> {
     let inserted: Option<i64> = tx
         .prepare_cached(
@@ -361,17 +338,11 @@ fn write_message<'a>(
         )
         .optional()?;
     if let Some(id) = inserted {
-        fts.push(source_id, id, m.redacted_text.as_deref().unwrap_or(&m.text));
         return Ok((id, true));
     }
     let existing: i64 = tx
         .prepare_cached("SELECT id FROM messages WHERE session_id = ?1 AND native_id = ?2")?
         .query_row(params![session_id, m.native_id], |r| r.get(0))?;
-    if fts.contains(existing) {
-        // The update trigger deletes the old text from the index, so the
-        // old text must be in it.
-        fts.write(tx)?;
-    }
     tx.prepare_cached(
         "UPDATE messages SET role = ?2, ts = ?3, ts_estimated = ?4, text = ?5, redacted_text = ?6
          WHERE id = ?1",

@@ -11,6 +11,7 @@ pub mod delete;
 pub mod ingest;
 pub mod query;
 pub mod schema;
+pub mod search;
 pub mod stats;
 
 use std::io::Read;
@@ -75,7 +76,11 @@ pub enum OpenMode {
 /// An open, decrypted, migrated store.
 pub struct Store {
     pub(crate) conn: Connection,
+    /// The search index (`search`); `None` when opened read-only.
+    search: Option<Connection>,
     path: PathBuf,
+    /// Kept to open the search thread's own connections.
+    key: StoreKey,
 }
 
 impl std::fmt::Debug for Store {
@@ -139,27 +144,18 @@ impl Store {
         } else {
             open_keyed(path, flags, key, CIPHER_LAYOUT)?
         };
-        conn.busy_timeout(Duration::from_secs(10))?;
-        // Plans never depend on bound values. Without this SQLite
-        // re-prepares a statement whenever a parameter it compared at
-        // prepare time is rebound: the per-session count update was
-        // re-prepared for every session of an index run.
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA secure_delete = ON;
-             PRAGMA foreign_keys = ON;
-             PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -32768;
-             PRAGMA wal_autocheckpoint = 8192;",
-        )?;
+        tune(&conn)?;
         restrict_permissions(path);
         let mut store = Store {
             conn,
+            search: None,
             path: path.to_path_buf(),
+            key: key.clone(),
         };
         store.migrate()?;
+        let (index, created) = search::open_index(path, key)?;
+        store.search = Some(index);
+        store.catch_up_search_if_free(created)?;
         Ok(store)
     }
 
@@ -200,7 +196,9 @@ impl Store {
         }
         Ok(Store {
             conn,
+            search: None,
             path: path.to_path_buf(),
+            key: key.clone(),
         })
     }
 
@@ -237,9 +235,12 @@ impl Store {
     /// Folds the WAL into the main file and rebuilds it without free
     /// pages, so deleted rows leave no trace in the file.
     pub fn compact(&self) -> Result<(), StoreError> {
-        self.conn.execute_batch(
-            "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
-        )?;
+        const COMPACT: &str =
+            "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);";
+        self.conn.execute_batch(COMPACT)?;
+        if let Some(index) = &self.search {
+            index.execute_batch(COMPACT)?;
+        }
         Ok(())
     }
 }
@@ -321,6 +322,27 @@ fn open_keyed(
     })?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
     Ok(conn)
+}
+
+/// Settings of every read-write connection, to the store and to its
+/// search index.
+fn tune(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    // Plans never depend on bound values. Without this SQLite
+    // re-prepares a statement whenever a parameter it compared at
+    // prepare time is rebound: the per-session count update was
+    // re-prepared for every session of an index run.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA secure_delete = ON;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32768;
+         PRAGMA wal_autocheckpoint = 8192;",
+    )?;
+    Ok(())
 }
 
 fn is_not_a_database(e: &rusqlite::Error) -> bool {

@@ -291,6 +291,11 @@ impl Store {
     }
 
     /// Full-text search over redacted message text, best first.
+    ///
+    /// The index holds no text (see `store::search`): it gives the
+    /// matching ids by rank, the store gives their rows, and snippets are
+    /// cut by FTS5 itself from a temporary in-memory table of the hits'
+    /// text, so they highlight exactly what the query matched.
     pub fn search(
         &self,
         query: &str,
@@ -301,33 +306,97 @@ impl Store {
         let Some(q) = fts_query(query) else {
             return Ok(Vec::new());
         };
-        let mut stmt = self.conn.prepare(
+        let index = self
+            .search_connection()
+            .ok_or_else(super::search::no_index)?;
+        let mut matches = index.prepare(
+            "SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rank",
+        )?;
+        let mut row = self.conn.prepare_cached(
             "SELECT s.native_id, s.assistant, p.path, m.native_id, m.role, m.ts,
-                    snippet(messages_fts, 0, ?3, ?4, '…', 16), messages_fts.rank
-             FROM messages_fts
-             JOIN messages m ON m.id = messages_fts.rowid
+                    coalesce(m.redacted_text, m.text)
+             FROM messages m
              JOIN sessions s ON s.id = m.session_id
              LEFT JOIN projects p ON p.id = s.project_id
-             WHERE messages_fts MATCH ?1 AND (?2 IS NULL OR s.project_id = ?2)
-             ORDER BY messages_fts.rank
-             LIMIT ?5",
+             WHERE m.id = ?1 AND (?2 IS NULL OR s.project_id = ?2)",
         )?;
-        let rows = stmt.query_map(
-            params![q, project_id, hl.open, hl.close, i64::from(limit)],
-            |r| {
-                Ok(SearchHit {
-                    session: r.get(0)?,
-                    assistant: r.get(1)?,
-                    project: r.get(2)?,
-                    message: r.get(3)?,
-                    role: r.get(4)?,
-                    timestamp: Timestamp(r.get(5)?).to_rfc3339(),
-                    snippet: r.get(6)?,
-                    rank: r.get(7)?,
+        let mut hits: Vec<(i64, SearchHit, String)> = Vec::new();
+        let mut ids = matches.query([&q])?;
+        while hits.len() < limit as usize {
+            let Some(m) = ids.next()? else { break };
+            let (id, rank): (i64, f64) = (m.get(0)?, m.get(1)?);
+            // None: another project, or a message deleted since the index
+            // last caught up.
+            let hit = row
+                .query_row(params![id, project_id], |r| {
+                    Ok((
+                        SearchHit {
+                            session: r.get(0)?,
+                            assistant: r.get(1)?,
+                            project: r.get(2)?,
+                            message: r.get(3)?,
+                            role: r.get(4)?,
+                            timestamp: Timestamp(r.get(5)?).to_rfc3339(),
+                            snippet: String::new(),
+                            rank,
+                        },
+                        r.get::<_, String>(6)?,
+                    ))
                 })
-            },
+                .optional()?;
+            if let Some((hit, body)) = hit {
+                hits.push((id, hit, body));
+            }
+        }
+        self.cut_snippets(&q, hits, hl)
+    }
+
+    /// Fills in the hits' snippets. A hit whose current text no longer
+    /// matches (changed since the index last caught up) is dropped.
+    fn cut_snippets(
+        &self,
+        q: &str,
+        hits: Vec<(i64, SearchHit, String)>,
+        hl: &Highlight,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        if hits.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.conn.execute_batch(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_snippets USING fts5(
+                 body, tokenize = 'unicode61 remove_diacritics 2');
+             DELETE FROM temp.search_snippets;",
         )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut snippets = std::collections::HashMap::new();
+        {
+            let mut add = self
+                .conn
+                .prepare_cached("INSERT INTO temp.search_snippets (rowid, body) VALUES (?1, ?2)")?;
+            for (id, _, body) in &hits {
+                add.execute(params![id, body])?;
+            }
+            let mut cut = self.conn.prepare_cached(
+                "SELECT rowid, snippet(search_snippets, 0, ?2, ?3, '…', 16)
+                 FROM temp.search_snippets WHERE search_snippets MATCH ?1",
+            )?;
+            let rows = cut.query_map(params![q, hl.open, hl.close], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?;
+            for r in rows {
+                let (id, snippet) = r?;
+                snippets.insert(id, snippet);
+            }
+        }
+        // The text stays in memory only as long as the query.
+        self.conn
+            .execute_batch("DELETE FROM temp.search_snippets;")?;
+        Ok(hits
+            .into_iter()
+            .filter_map(|(id, mut hit, _)| {
+                hit.snippet = snippets.remove(&id)?;
+                Some(hit)
+            })
+            .collect())
     }
 
     /// Builds the exposure list the git hooks read, from the exposure table.

@@ -8,7 +8,7 @@
 use rusqlite::Connection;
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: u32 = 4;
+pub const CURRENT_VERSION: u32 = 5;
 
 /// Version 1: sources, projects, sessions, messages with FTS5, findings.
 const V1: &str = r#"
@@ -138,8 +138,46 @@ const V4: &str = r#"
 ALTER TABLE sources ADD COLUMN tail_hash INTEGER;
 "#;
 
+/// Version 5: the FTS5 index moves to its own database, built in parallel
+/// with the store (see `store::search`). The store keeps a sequence number
+/// per transaction that changes messages and a backlog of the message ids
+/// each one touched, which the index applies; triggers record updates and
+/// deletes. Every existing message is queued (sequence 1), so the first
+/// open after the migration builds the new index from the store.
+const V5: &str = r#"
+DROP TRIGGER messages_ad;
+DROP TRIGGER messages_au;
+DROP TABLE messages_fts;
+DROP VIEW messages_searchable;
+CREATE TABLE search_seq (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    -- The number the next transaction takes.
+    next INTEGER NOT NULL
+);
+INSERT INTO search_seq (id, next) VALUES (1, 2);
+CREATE TABLE search_backlog (
+    seq      INTEGER NOT NULL,
+    first_id INTEGER NOT NULL,
+    last_id  INTEGER NOT NULL,
+    -- 1: messages the writer inserted (their text went to the index with
+    -- the transaction); 0: changed or deleted, to be re-read.
+    inserted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX search_backlog_seq ON search_backlog(seq);
+CREATE TRIGGER messages_search_ad AFTER DELETE ON messages BEGIN
+    INSERT INTO search_backlog (seq, first_id, last_id)
+    SELECT next - 1, old.id, old.id FROM search_seq;
+END;
+CREATE TRIGGER messages_search_au AFTER UPDATE OF text, redacted_text ON messages BEGIN
+    INSERT INTO search_backlog (seq, first_id, last_id)
+    SELECT next - 1, new.id, new.id FROM search_seq;
+END;
+INSERT INTO search_backlog (seq, first_id, last_id)
+    SELECT 1, min(id), max(id) FROM messages HAVING count(*) > 0;
+"#;
+
 /// Migrations in order: `MIGRATIONS[i]` moves version `i` to `i + 1`.
-const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V1, V2, V3, V4];
+const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V1, V2, V3, V4, V5];
 
 /// The schema version of an open database.
 pub fn version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -9,8 +9,11 @@ use std::sync::Arc;
 
 use mantra_agent::index::{index_sources, IndexOptions, IndexReport};
 use mantra_agent::keys::FileKeys;
+use mantra_agent::store::ingest::{PreparedMessage, PreparedSession, PreparedSource};
+use mantra_agent::store::query::Highlight;
 use mantra_agent::store::{OpenMode, Store};
 use mantra_agent::{AgentConfig, DataDir, DiscoveryEnv, Os};
+use mantra_agent::{Assistant, ProjectRef, Role, SourceFile, SourceKind};
 use mantra_detect::{EngineKind, RuleSet, ScanOptions, Scanner};
 
 /// A GitHub token the built-in rules detect (valid checksum).
@@ -146,4 +149,50 @@ pub fn all_text(store: &Store) -> String {
         }
     }
     out
+}
+
+/// Search highlight markers `[` `]`.
+pub fn hl() -> Highlight {
+    Highlight {
+        open: "[".into(),
+        close: "]".into(),
+    }
+}
+
+/// A user message with no findings.
+pub fn msg(id: &str, ts: i64, text: &str) -> PreparedMessage {
+    PreparedMessage {
+        native_id: id.into(),
+        role: Role::User,
+        ts,
+        ts_estimated: false,
+        text: text.into(),
+        redacted_text: None,
+        findings: Vec::new(),
+    }
+}
+
+/// A Claude source file holding `sessions`.
+pub fn source(path: &str, sessions: Vec<PreparedSession>) -> PreparedSource {
+    PreparedSource {
+        source: SourceFile::new(Assistant::ClaudeCode, SourceKind::ClaudeJsonl, path),
+        size: 10,
+        mtime_ns: 1,
+        next_offset: 10,
+        tail_hash: None,
+        replace: false,
+        sessions,
+    }
+}
+
+/// A session in project `project`.
+pub fn session(id: &str, project: &str, messages: Vec<PreparedMessage>) -> PreparedSession {
+    PreparedSession {
+        native_id: id.into(),
+        project: ProjectRef::from_recorded(project),
+        title: None,
+        started_at: None,
+        metadata: "{}".into(),
+        messages,
+    }
 }

@@ -141,6 +141,20 @@ fn store_check(ctx: &Context, present: bool, key: Option<&StoreKey>) -> (Check, 
             None,
         );
     }
+    let index = mantra_agent::store::search::index_path(&db);
+    if starts_plaintext(&index) {
+        return (
+            Check::fail(
+                STORE,
+                format!(
+                    "the search index {} is an unencrypted SQLite database",
+                    index.display()
+                ),
+                "delete it; the next `mantra index` rebuilds it, encrypted, from the store",
+            ),
+            None,
+        );
+    }
     let Some(key) = key else {
         return (
             Check::fail(

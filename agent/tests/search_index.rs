@@ -1,0 +1,256 @@
+//! The search index in its own database: encrypted and private, kept in
+//! step with the store through the sequence/backlog protocol whatever
+//! stops or interleaves (a lost batch, another process's writes, a batch
+//! applied twice), rebuilt when lost or unreadable, and never making a
+//! command that only reads wait for an index run.
+
+mod support;
+
+use mantra_agent::keys::{KeyProvider, StoreKey};
+use mantra_agent::store::search::{index_files, index_path};
+use mantra_agent::store::{StoreError, CIPHER_LAYOUT, PLAINTEXT_HEADER};
+use support::{hl, msg, session, source, Env};
+
+fn hits(store: &mantra_agent::store::Store, q: &str) -> usize {
+    store.search(q, None, 50, &hl()).expect("search").len()
+}
+
+/// How many times the index holds `term` (fts5vocab over its segments):
+/// a message indexed twice counts twice, though a search finds it once.
+fn occurrences(store: &mantra_agent::store::Store, term: &str) -> i64 {
+    let index = store.search_connection().expect("index");
+    index
+        .execute_batch(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, 'messages_fts', 'row');",
+        )
+        .expect("vocab");
+    index
+        .query_row(
+            "SELECT coalesce(sum(cnt), 0) FROM temp.vocab WHERE term = ?1",
+            [term],
+            |r| r.get(0),
+        )
+        .expect("count")
+}
+
+fn write_deferred(
+    store: &mut mantra_agent::store::Store,
+    path: &str,
+    text: &str,
+) -> mantra_agent::store::search::SearchBatch {
+    let (_, work) = store
+        .write_batch_deferred(vec![source(
+            path,
+            vec![session(path, "/p", vec![msg("m1", 1, text)])],
+        )])
+        .expect("write");
+    work
+}
+
+#[test]
+fn the_index_is_a_private_encrypted_file_beside_the_store() {
+    let env = Env::new();
+    let mut store = env.open();
+    write_deferred(&mut store, "/x/a.jsonl", "zebra-canary-41");
+    store.sync_search().expect("sync");
+    store.compact().expect("checkpoint");
+    let path = index_path(&env.data.db_path());
+    assert_eq!(path.parent(), env.data.db_path().parent());
+    let bytes = std::fs::read(&path).expect("index file");
+    assert!(!bytes.starts_with(PLAINTEXT_HEADER));
+    assert!(!bytes.windows(8).any(|w| w == b"zebra-ca"));
+    assert!(!bytes.windows(5).any(|w| w == b"zebra"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Same key and layout as the store.
+    let key = env.keys().get().expect("key").expect("a key");
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = {}; PRAGMA cipher_hmac_algorithm = {};",
+        key.to_hex(),
+        CIPHER_LAYOUT.page_size,
+        CIPHER_LAYOUT.hmac
+    ))
+    .expect("key");
+    let n: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'zebra'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("query the index");
+    assert_eq!(n, 1);
+}
+
+/// `kill -9` between the store's commit and the index's: the batch never
+/// reaches the index. The next open catches up from the store's backlog.
+#[test]
+fn a_batch_lost_before_the_index_applied_it_is_caught_up_at_the_next_open() {
+    let env = Env::new();
+    let mut store = env.open();
+    let lost = write_deferred(&mut store, "/x/a.jsonl", "okapi lost in the crash");
+    drop(lost);
+    assert_eq!(hits(&store, "okapi"), 0, "not in the index yet");
+    assert!(store.verify_search_index().is_err());
+    drop(store);
+
+    let store = env.open();
+    assert_eq!(hits(&store, "okapi"), 1);
+    store
+        .verify_search_index()
+        .expect("agrees after the catch-up");
+}
+
+/// Two writers: the second's index thread finds the first's transaction
+/// in the backlog, unapplied, and applies it before its own.
+#[test]
+fn another_writers_unapplied_transaction_is_applied_before_ours() {
+    let env = Env::new();
+    let mut first = env.open();
+    let mut second = env.open();
+    drop(write_deferred(&mut first, "/x/a.jsonl", "narwhal first"));
+    let ours = write_deferred(&mut second, "/x/b.jsonl", "quokka second");
+    let mut writer = second.search_writer().expect("writer");
+    writer.apply(ours).expect("apply");
+    assert_eq!(hits(&second, "narwhal"), 1);
+    assert_eq!(hits(&second, "quokka"), 1);
+    second.verify_search_index().expect("agrees");
+}
+
+/// A catch-up can apply a transaction from the backlog before the index
+/// thread gets its batch; applying the batch too must leave each message
+/// indexed once.
+#[test]
+fn a_transaction_already_applied_is_not_applied_twice() {
+    let env = Env::new();
+    let mut store = env.open();
+    let work = write_deferred(&mut store, "/x/a.jsonl", "tapir twice");
+    store.sync_search().expect("catch up first");
+    let mut writer = store.search_writer().expect("writer");
+    writer.apply(work).expect("late batch");
+    assert_eq!(hits(&store, "tapir"), 1);
+    assert_eq!(occurrences(&store, "tapir"), 1, "indexed once");
+    store.verify_search_index().expect("one row per message");
+}
+
+/// Within one transaction a new message is rewritten: the index gets the
+/// final text once, not the first text and not both.
+#[test]
+fn a_message_inserted_and_rewritten_in_one_transaction_is_indexed_once() {
+    let env = Env::new();
+    let mut store = env.open();
+    let mut first = session("s", "/p", vec![msg("m1", 1, "ibex draft")]);
+    first.messages.push(msg("m1", 1, "ibex final"));
+    let (_, work) = store
+        .write_batch_deferred(vec![source("/x/a.jsonl", vec![first])])
+        .expect("write");
+    let mut writer = store.search_writer().expect("writer");
+    writer.apply(work).expect("apply");
+    assert_eq!(hits(&store, "final"), 1);
+    assert_eq!(hits(&store, "draft"), 0);
+    store.verify_search_index().expect("agrees");
+}
+
+#[test]
+fn a_missing_index_is_rebuilt_from_the_store() {
+    let env = Env::new();
+    let mut store = env.open();
+    store
+        .write_batch(&[source(
+            "/x/a.jsonl",
+            vec![session("s", "/p", vec![msg("m1", 1, "walrus kept")])],
+        )])
+        .expect("write");
+    drop(store);
+    for f in index_files(&env.data.db_path()) {
+        let _ = std::fs::remove_file(f);
+    }
+    let store = env.open();
+    assert_eq!(hits(&store, "walrus"), 1);
+    store.verify_search_index().expect("rebuilt");
+}
+
+/// An index under another key (say the store and its key were restored
+/// from a backup) is derived data: replaced, never a reason to fail.
+#[test]
+fn an_index_under_another_key_is_replaced() {
+    let env = Env::new();
+    let mut store = env.open();
+    store
+        .write_batch(&[source(
+            "/x/a.jsonl",
+            vec![session("s", "/p", vec![msg("m1", 1, "lemur kept")])],
+        )])
+        .expect("write");
+    drop(store);
+    let other = StoreKey::generate().expect("key");
+    for f in index_files(&env.data.db_path()) {
+        let _ = std::fs::remove_file(f);
+    }
+    let foreign = rusqlite::Connection::open(index_path(&env.data.db_path())).expect("open");
+    foreign
+        .execute_batch(&format!(
+            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384;
+             CREATE TABLE t (x); INSERT INTO t VALUES ('other');",
+            other.to_hex()
+        ))
+        .expect("foreign index");
+    drop(foreign);
+    let store = env.open();
+    assert_eq!(hits(&store, "lemur"), 1);
+    store.verify_search_index().expect("rebuilt");
+}
+
+#[test]
+fn a_plaintext_index_file_is_refused() {
+    let env = Env::new();
+    drop(env.open());
+    for f in index_files(&env.data.db_path()) {
+        let _ = std::fs::remove_file(f);
+    }
+    let plain = rusqlite::Connection::open(index_path(&env.data.db_path())).expect("open");
+    plain
+        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .expect("plain");
+    drop(plain);
+    let err = mantra_agent::lifecycle::open_store(
+        &env.data,
+        &env.keys(),
+        mantra_agent::store::OpenMode::Existing,
+    )
+    .expect_err("plaintext index");
+    assert!(matches!(err, StoreError::Plaintext { .. }), "{err}");
+}
+
+/// While an index run's search thread holds the index, opening the store
+/// (what `sessions list` and `search` do) must not wait for it: the
+/// catch-up at open is skipped, not blocked on.
+#[test]
+fn opening_the_store_does_not_wait_for_a_busy_index() {
+    let env = Env::new();
+    let mut store = env.open();
+    drop(write_deferred(&mut store, "/x/a.jsonl", "gecko pending"));
+    let key = env.keys().get().expect("key").expect("a key");
+    let holder = rusqlite::Connection::open(index_path(&env.data.db_path())).expect("open");
+    holder
+        .execute_batch(&format!(
+            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = {}; PRAGMA cipher_hmac_algorithm = {};
+             BEGIN IMMEDIATE;",
+            key.to_hex(),
+            CIPHER_LAYOUT.page_size,
+            CIPHER_LAYOUT.hmac
+        ))
+        .expect("hold the index's write lock");
+    // A blocking catch-up would fail here with "database is locked"
+    // after the busy timeout.
+    let reader = env.open();
+    assert_eq!(reader.counts().expect("counts").messages, 1);
+    holder.execute_batch("ROLLBACK;").expect("release");
+    drop(reader);
+    let store = env.open();
+    assert_eq!(hits(&store, "gecko"), 1, "caught up once free");
+}
