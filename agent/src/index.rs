@@ -476,6 +476,8 @@ pub fn index_sources(
 
     type Item = Result<(PreparedSource, ParseStats, u64), (PathBuf, String)>;
     let mut search_writer = store.search_writer()?;
+    let checkpointer = store.checkpointer()?;
+    store.set_autocheckpoint(false)?;
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let budget = &InFlight::new(2 * BATCH_BYTES);
@@ -491,11 +493,22 @@ pub fn index_sources(
         // parallel with the store writer (see `store::search`). Two
         // batches of slack, like the workers.
         let (search_tx, search_rx) = mpsc::sync_channel::<SearchBatch>(2);
+        // Checkpoints of both databases, off the two threads above (see
+        // `store::checkpoint`); told of every commit.
+        let (commit_tx, commit_rx) = mpsc::channel::<()>();
+        let checkpoints = std::thread::Builder::new()
+            .name("mantra-checkpoint".into())
+            .spawn_scoped(scope, move || checkpointer.run(commit_rx))
+            .map_err(IndexError::Thread)?;
+        let search_commits = commit_tx.clone();
         let search = std::thread::Builder::new()
             .name("mantra-search".into())
             .spawn_scoped(scope, move || -> Result<(), StoreError> {
-                for batch in search_rx {
-                    search_writer.apply(batch)?;
+                while let Ok(first) = search_rx.recv() {
+                    let mut queued = vec![first];
+                    queued.extend(search_rx.try_iter());
+                    search_writer.apply_all(queued)?;
+                    let _ = search_commits.send(());
                 }
                 Ok(())
             })
@@ -554,6 +567,7 @@ pub fn index_sources(
             }
             if batch.len() >= BATCH_SOURCES || batch_bytes >= BATCH_BYTES {
                 let flushed = flush(store, &mut batch, &search_tx, &mut report);
+                let _ = commit_tx.send(());
                 budget.release(batch_bytes);
                 if let Err(e) = flushed {
                     write_err = Some(e);
@@ -592,7 +606,12 @@ pub fn index_sources(
             }
         }
         drop(search_tx);
-        let searched = match search.join() {
+        let searched = search.join();
+        drop(commit_tx);
+        if checkpoints.join().is_err() {
+            tracing::warn!("checkpoint thread panicked; left to the next automatic checkpoint");
+        }
+        let searched = match searched {
             Ok(r) => r,
             Err(_) => Err(StoreError::Invalid(
                 "the search index thread panicked".into(),
@@ -614,7 +633,10 @@ pub fn index_sources(
             None => Ok(()),
         }
     });
+    // Back to automatic checkpoints whatever happened above.
+    let restored = store.set_autocheckpoint(true);
     result?;
+    restored?;
     tracing::info!(
         seen = report.sources_seen,
         indexed = report.sources_indexed,

@@ -385,3 +385,27 @@ fn several_assistants_index_and_rewritten_sources_replace_not_duplicate() {
         (before.sessions, before.messages, before.findings)
     );
 }
+
+/// A run turns the store's automatic checkpoints off for its checkpoint
+/// thread and back on at the end, and leaves the search index complete.
+#[test]
+fn a_run_restores_automatic_checkpoints_and_completes_the_index() {
+    let env = Env::new();
+    write_session(&env);
+    let mut store = env.open();
+    env.index(&mut store, &AgentConfig::default());
+    let pages: i64 = store
+        .connection()
+        .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+        .expect("pragma");
+    assert_eq!(
+        pages,
+        i64::from(mantra_agent::store::checkpoint::AUTOCHECKPOINT_PAGES)
+    );
+    assert!(pages > 0);
+    store.verify_search_index().expect("complete");
+    assert_eq!(
+        store.search("pineapple", None, 10, &hl()).expect("s").len(),
+        1
+    );
+}

@@ -254,3 +254,45 @@ fn opening_the_store_does_not_wait_for_a_busy_index() {
     let store = env.open();
     assert_eq!(hits(&store, "gecko"), 1, "caught up once free");
 }
+
+/// A `Checkpointer` copies what writers with automatic checkpoints off
+/// left in the WAL into the database files.
+#[test]
+fn the_checkpointer_copies_committed_pages_into_both_databases() {
+    let env = Env::new();
+    let mut store = env.open();
+    store.compact().expect("start from an empty WAL");
+    store.set_autocheckpoint(false).expect("off");
+    let mut writer = store.search_writer().expect("writer");
+    let text = (0..4000).map(|i| format!("word{i} ")).collect::<String>();
+    let messages = (0..60)
+        .map(|i| msg(&format!("m{i}"), i, &text))
+        .collect::<Vec<_>>();
+    let (_, work) = store
+        .write_batch_deferred(vec![source(
+            "/x/a.jsonl",
+            vec![session("s", "/p", messages)],
+        )])
+        .expect("write");
+    writer.apply(work).expect("index");
+    let db = env.data.db_path();
+    let index = index_path(&db);
+    let size = |p: &std::path::Path| std::fs::metadata(p).expect("meta").len();
+    let (db_before, index_before) = (size(&db), size(&index));
+
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    drop(tx); // no more commits: one final checkpoint
+    store.checkpointer().expect("checkpointer").run(rx);
+    assert!(
+        size(&db) > db_before + 1_000_000,
+        "store pages copied: {db_before} -> {}",
+        size(&db)
+    );
+    assert!(
+        size(&index) > index_before,
+        "index pages copied: {index_before} -> {}",
+        size(&index)
+    );
+    store.set_autocheckpoint(true).expect("on");
+    store.verify_search_index().expect("agrees");
+}

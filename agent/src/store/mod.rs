@@ -7,6 +7,7 @@
 //! never writes to a database it could not decrypt: a wrong or missing key
 //! is an error and the file stays byte-identical.
 
+pub mod checkpoint;
 pub mod delete;
 pub mod ingest;
 pub mod query;
@@ -339,9 +340,9 @@ fn tune(conn: &Connection) -> rusqlite::Result<()> {
          PRAGMA secure_delete = ON;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -32768;
-         PRAGMA wal_autocheckpoint = 8192;",
+         PRAGMA cache_size = -32768;",
     )?;
+    conn.pragma_update(None, "wal_autocheckpoint", checkpoint::AUTOCHECKPOINT_PAGES)?;
     Ok(())
 }
 
