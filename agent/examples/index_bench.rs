@@ -6,7 +6,8 @@
 //!     [--files N] [--file-kb KB] [--dir PATH]
 //! ```
 //! Defaults: 10 000 files of 30 KB (about 300 MB). Prints MB/s of the first
-//! run and the wall time of the unchanged re-index.
+//! run, the wall time of the unchanged re-index, the sizes of the store
+//! and its search index, and the time of three searches.
 
 use std::io::Write;
 use std::path::Path;
@@ -273,10 +274,28 @@ fn main() {
         t.elapsed().as_secs_f64(),
         discover.as_secs_f64()
     );
-    let db = std::fs::metadata(data.db_path())
-        .map(|m| m.len())
-        .unwrap_or(0);
-    println!("store: {:.1} MB", db as f64 / 1e6);
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let index = mantra_agent::store::search::index_path(&data.db_path());
+    println!(
+        "store: {:.1} MB, search index {:.1} MB",
+        size(&data.db_path()) as f64 / 1e6,
+        size(&index) as f64 / 1e6
+    );
+    // Search after the first index: a common word (every message), a
+    // prefix, and a phrase; 20 hits each with snippets.
+    let hl = mantra_agent::store::query::Highlight {
+        open: "[".into(),
+        close: "]".into(),
+    };
+    for q in ["function", "datab*", "\"config file\""] {
+        let t = Instant::now();
+        let hits = store.search(q, None, 20, &hl).expect("search");
+        println!(
+            "search {q}: {} hits in {:.1} ms",
+            hits.len(),
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
 }
 
 /// User + system CPU seconds from a Linux `/proc/.../stat` file (`None`

@@ -252,6 +252,9 @@ impl Store {
         // A run's `Checkpointer` checkpoints the index (see
         // `store::checkpoint`).
         super::checkpoint::set_autocheckpoint(&index, false)?;
+        // FTS5 appends segments and reads them back only to merge: a
+        // small page cache does (the run's memory goes to queued text).
+        index.pragma_update(None, "cache_size", -8192)?;
         Ok(SearchWriter { store, index })
     }
 
