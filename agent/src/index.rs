@@ -21,10 +21,11 @@ use crate::config::AgentConfig;
 use crate::discovery::{ResumeMode, SourceFile};
 use crate::error::SourceError;
 use crate::model::{Message, ParseStats, Session};
+use crate::store::checkpoint::Checkpointer;
 use crate::store::ingest::{
     PreparedMessage, PreparedSession, PreparedSource, SourceState, StoredFinding,
 };
-use crate::store::search::SearchBatch;
+use crate::store::search::{SearchBatch, SearchWriter};
 use crate::store::{Store, StoreError};
 
 /// Sources per transaction, at most.
@@ -415,11 +416,29 @@ fn prepare(
     ))
 }
 
+/// Runs that read fewer bytes than this build the search index on the
+/// writer's thread, right after each commit, with no search or checkpoint
+/// thread: the agent's runs are mostly a few appended lines, and two more
+/// threads and four more connections would cost more than they save.
+pub const SEARCH_THREAD_MIN_BYTES: u64 = 4 * 1024 * 1024;
+
 /// Options of one run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct IndexOptions {
     /// Worker threads for parsing and scanning (0: one per core, at most 4).
     pub threads: usize,
+    /// Runs reading at least this many bytes get a search index thread and
+    /// a checkpoint thread ([`SEARCH_THREAD_MIN_BYTES`] by default).
+    pub search_thread_min_bytes: u64,
+}
+
+impl Default for IndexOptions {
+    fn default() -> IndexOptions {
+        IndexOptions {
+            threads: 0,
+            search_thread_min_bytes: SEARCH_THREAD_MIN_BYTES,
+        }
+    }
 }
 
 /// Indexes `sources` into `store`. Stops early, after the current batch,
@@ -475,9 +494,13 @@ pub fn index_sources(
     .max(1);
 
     type Item = Result<(PreparedSource, ParseStats, u64), (PathBuf, String)>;
-    let mut search_writer = store.search_writer()?;
-    let checkpointer = store.checkpointer()?;
-    store.set_autocheckpoint(false)?;
+    let pipeline = if total >= opts.search_thread_min_bytes {
+        let parts = (store.search_writer()?, store.checkpointer()?);
+        store.set_autocheckpoint(false)?;
+        Some(parts)
+    } else {
+        None
+    };
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let budget = &InFlight::new(2 * BATCH_BYTES);
@@ -489,32 +512,12 @@ pub fn index_sources(
         // idle through every commit, and the run took writer + worker time
         // instead of the larger of the two).
         let (tx, rx) = mpsc::channel::<Item>();
-        // The search index is built by its own thread and connection, in
-        // parallel with the store writer (see `store::search`). Six
-        // batches of slack: FTS5 merges its segments in bursts, and with
-        // two the writer, then the workers, stopped behind every merge,
-        // leaving a core idle (about 7 % of a first index).
-        let (search_tx, search_rx) = mpsc::sync_channel::<SearchBatch>(6);
-        // Checkpoints of both databases, off the two threads above (see
-        // `store::checkpoint`); told of every commit.
-        let (commit_tx, commit_rx) = mpsc::channel::<()>();
-        let checkpoints = std::thread::Builder::new()
-            .name("mantra-checkpoint".into())
-            .spawn_scoped(scope, move || checkpointer.run(commit_rx))
-            .map_err(IndexError::Thread)?;
-        let search_commits = commit_tx.clone();
-        let search = std::thread::Builder::new()
-            .name("mantra-search".into())
-            .spawn_scoped(scope, move || -> Result<(), StoreError> {
-                while let Ok(first) = search_rx.recv() {
-                    let mut queued = vec![first];
-                    queued.extend(search_rx.try_iter());
-                    search_writer.apply_all(queued)?;
-                    let _ = search_commits.send(());
-                }
-                Ok(())
-            })
-            .map_err(IndexError::Thread)?;
+        let side = match pipeline {
+            Some((search_writer, checkpointer)) => {
+                SearchSide::start(scope, search_writer, checkpointer)?
+            }
+            None => SearchSide::Inline,
+        };
         let mut handles = Vec::new();
         for n in 0..threads {
             let tx = tx.clone();
@@ -570,8 +573,7 @@ pub fn index_sources(
             if batch.len() >= BATCH_SOURCES
                 || batch_bytes >= batch_target(report.bytes - batch_bytes, total)
             {
-                let flushed = flush(store, &mut batch, &search_tx, &mut report);
-                let _ = commit_tx.send(());
+                let flushed = flush(store, &mut batch, &side, &mut report);
                 budget.release(batch_bytes);
                 if let Err(e) = flushed {
                     write_err = Some(e);
@@ -591,7 +593,7 @@ pub fn index_sources(
         budget.wake_all();
         drop(rx);
         if write_err.is_none() && !report.cancelled {
-            if let Err(e) = flush(store, &mut batch, &search_tx, &mut report) {
+            if let Err(e) = flush(store, &mut batch, &side, &mut report) {
                 write_err = Some(e);
             }
             for b in pending_progress.drain(..) {
@@ -609,25 +611,8 @@ pub fn index_sources(
                 }
             }
         }
-        drop(search_tx);
-        let searched = search.join();
-        drop(commit_tx);
-        if checkpoints.join().is_err() {
-            tracing::warn!("checkpoint thread panicked; left to the next automatic checkpoint");
-        }
-        let searched = match searched {
-            Ok(r) => r,
-            Err(_) => Err(StoreError::Invalid(
-                "the search index thread panicked".into(),
-            )),
-        };
-        if let Err(e) = searched {
-            // The store's backlog still holds the batches it did not
-            // apply: catch up from here instead.
-            tracing::warn!(error = %e, "search index thread failed; catching up from the store");
-            if let Err(e) = store.sync_search() {
-                write_err.get_or_insert(e.into());
-            }
+        if let Err(e) = side.finish(store) {
+            write_err.get_or_insert(e);
         }
         if cancel.load(Ordering::Relaxed) {
             report.cancelled = true;
@@ -716,22 +701,119 @@ impl InFlight {
     }
 }
 
-/// Writes `batch` (emptying it) and hands its search work to the search
-/// thread. If that thread has stopped, the store's backlog keeps the work
-/// for the catch-up at the end of the run.
+/// Where a run's search index work goes.
+enum SearchSide<'scope> {
+    /// Applied by the writer right after each commit (small runs).
+    Inline,
+    /// Applied by the search thread, in parallel with the writer, with
+    /// both databases checkpointed by the checkpoint thread.
+    Threads {
+        batches: mpsc::SyncSender<SearchBatch>,
+        commits: mpsc::Sender<()>,
+        search: std::thread::ScopedJoinHandle<'scope, Result<(), StoreError>>,
+        checkpoints: std::thread::ScopedJoinHandle<'scope, ()>,
+    },
+}
+
+impl<'scope> SearchSide<'scope> {
+    /// Starts the search and checkpoint threads.
+    fn start<'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        mut writer: SearchWriter,
+        checkpointer: Checkpointer,
+    ) -> Result<SearchSide<'scope>, IndexError> {
+        // Six batches of slack: FTS5 merges its segments in bursts, and
+        // with two the writer, then the workers, stopped behind every
+        // merge, leaving a core idle (about 7 % of a first index).
+        let (batches, queued) = mpsc::sync_channel::<SearchBatch>(6);
+        // Told of every commit of either database.
+        let (commits, committed) = mpsc::channel::<()>();
+        let checkpoints = std::thread::Builder::new()
+            .name("mantra-checkpoint".into())
+            .spawn_scoped(scope, move || checkpointer.run(committed))
+            .map_err(IndexError::Thread)?;
+        let search_commits = commits.clone();
+        let search = std::thread::Builder::new()
+            .name("mantra-search".into())
+            .spawn_scoped(scope, move || -> Result<(), StoreError> {
+                while let Ok(first) = queued.recv() {
+                    let mut all = vec![first];
+                    all.extend(queued.try_iter());
+                    writer.apply_all(all)?;
+                    let _ = search_commits.send(());
+                }
+                Ok(())
+            })
+            .map_err(IndexError::Thread)?;
+        Ok(SearchSide::Threads {
+            batches,
+            commits,
+            search,
+            checkpoints,
+        })
+    }
+
+    /// Hands over one committed batch's search work.
+    fn committed(&self, store: &mut Store, work: SearchBatch) -> Result<(), IndexError> {
+        match self {
+            SearchSide::Inline => Ok(store.apply_search_batch(work)?),
+            SearchSide::Threads {
+                batches, commits, ..
+            } => {
+                // If the search thread has stopped, the store's backlog
+                // keeps the work for the catch-up in `finish`.
+                if !work.is_empty() {
+                    let _ = batches.send(work);
+                }
+                let _ = commits.send(());
+                Ok(())
+            }
+        }
+    }
+
+    /// Waits for the threads. When the search thread failed, catches the
+    /// index up from the store's backlog instead.
+    fn finish(self, store: &mut Store) -> Result<(), IndexError> {
+        let SearchSide::Threads {
+            batches,
+            commits,
+            search,
+            checkpoints,
+        } = self
+        else {
+            return Ok(());
+        };
+        drop(batches);
+        let searched = search.join();
+        drop(commits);
+        if checkpoints.join().is_err() {
+            tracing::warn!("checkpoint thread panicked; left to the next automatic checkpoint");
+        }
+        let searched = searched.unwrap_or_else(|_| {
+            Err(StoreError::Invalid(
+                "the search index thread panicked".into(),
+            ))
+        });
+        if let Err(e) = searched {
+            tracing::warn!(error = %e, "search index thread failed; catching up from the store");
+            store.sync_search()?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `batch` (emptying it) and hands its search work on.
 fn flush(
     store: &mut Store,
     batch: &mut Vec<PreparedSource>,
-    search: &mpsc::SyncSender<SearchBatch>,
+    search: &SearchSide<'_>,
     report: &mut IndexReport,
 ) -> Result<(), IndexError> {
     if batch.is_empty() {
         return Ok(());
     }
     let (stats, work) = store.write_batch_deferred(std::mem::take(batch))?;
-    if !work.is_empty() {
-        let _ = search.send(work);
-    }
+    search.committed(store, work)?;
     report.sources_indexed += stats.sources;
     report.sessions += stats.sessions;
     report.messages += stats.messages;

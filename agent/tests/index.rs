@@ -393,7 +393,7 @@ fn a_run_restores_automatic_checkpoints_and_completes_the_index() {
     let env = Env::new();
     write_session(&env);
     let mut store = env.open();
-    env.index(&mut store, &AgentConfig::default());
+    env.index(&mut store, &AgentConfig::default()); // with the threads
     let pages: i64 = store
         .connection()
         .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
@@ -408,4 +408,31 @@ fn a_run_restores_automatic_checkpoints_and_completes_the_index() {
         store.search("pineapple", None, 10, &hl()).expect("s").len(),
         1
     );
+}
+
+/// A small run (the agent's usual: a few appended lines) writes the index
+/// on the writer's thread, and the result is the same.
+#[test]
+fn a_small_run_builds_the_index_without_extra_threads() {
+    let env = Env::new();
+    let f = write_session(&env);
+    let mut store = env.open();
+    let inline = mantra_agent::index::IndexOptions::default();
+    assert!(std::fs::metadata(&f).expect("meta").len() < inline.search_thread_min_bytes);
+    let r = env.index_with(&mut store, &AgentConfig::default(), &inline);
+    assert_eq!(r.messages, 3);
+    store.verify_search_index().expect("complete");
+    assert_eq!(
+        store.search("pineapple", None, 10, &hl()).expect("s").len(),
+        1
+    );
+    append(
+        &f,
+        &user_line(SID, CWD, "u3", "2026-01-01T10:00:03Z", "and a mango"),
+    );
+    env.index_with(&mut store, &AgentConfig::default(), &inline);
+    store
+        .verify_search_index()
+        .expect("complete after an append");
+    assert_eq!(store.search("mango", None, 10, &hl()).expect("s").len(), 1);
 }

@@ -391,7 +391,10 @@ fn index(dir: &DataDir, config: &AgentConfig, a: IndexArgs) -> Result<u8> {
         &scanner,
         config,
         &sources,
-        &IndexOptions { threads: a.threads },
+        &IndexOptions {
+            threads: a.threads,
+            ..IndexOptions::default()
+        },
         &cancel,
         &mut |ev| match ev {
             IndexEvent::Planned { bytes, .. } => bar.set_length(bytes),

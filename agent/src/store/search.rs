@@ -292,18 +292,10 @@ impl Store {
         Ok(())
     }
 
-    /// Rebuilds the index from the store's messages.
-    pub fn rebuild_search(&mut self) -> Result<(), StoreError> {
-        let Store { conn, search, .. } = self;
-        let index = search.as_mut().ok_or_else(no_index)?;
-        rebuild(conn, index)?;
-        self.forget_applied_backlog()
-    }
-
     /// Catches the index up when the store is opened, unless another
     /// process is writing the index right now: that is an index run's
     /// search thread, which is doing this very work, and a command that
-    /// only reads must not wait for it. `rebuild` after the index was
+    /// only reads must not wait for it. `rebuild_all` after the index was
     /// (re)created. Applied backlog rows stay for the next writer to drop.
     pub(super) fn catch_up_search_if_free(&mut self, rebuild_all: bool) -> Result<(), StoreError> {
         let Store { conn, search, .. } = self;

@@ -55,14 +55,33 @@ impl Env {
         dir.join(format!("{session}.jsonl"))
     }
 
+    /// Indexes everything discovered, with the search index built by its
+    /// own thread and a checkpoint thread, as on a large first index (the
+    /// CLI tests run the small-run path, where the writer does both).
     pub fn index(&self, store: &mut Store, config: &AgentConfig) -> IndexReport {
+        self.index_with(
+            store,
+            config,
+            &IndexOptions {
+                search_thread_min_bytes: 0,
+                ..IndexOptions::default()
+            },
+        )
+    }
+
+    pub fn index_with(
+        &self,
+        store: &mut Store,
+        config: &AgentConfig,
+        opts: &IndexOptions,
+    ) -> IndexReport {
         let sources = mantra_agent::discover_all(&self.discovery());
         index_sources(
             store,
             &scanner(config),
             config,
             &sources,
-            &IndexOptions::default(),
+            opts,
             &AtomicBool::new(false),
             &mut |_| {},
         )
