@@ -514,7 +514,7 @@ pub fn index_sources(
         let (tx, rx) = mpsc::channel::<Item>();
         let side = match pipeline {
             Some((search_writer, checkpointer)) => {
-                SearchSide::start(scope, search_writer, checkpointer)?
+                SearchSide::start(scope, search_writer, checkpointer, cancel)?
             }
             None => SearchSide::Inline,
         };
@@ -721,6 +721,7 @@ impl<'scope> SearchSide<'scope> {
         scope: &'scope std::thread::Scope<'scope, 'env>,
         mut writer: SearchWriter,
         checkpointer: Checkpointer,
+        cancel: &'env AtomicBool,
     ) -> Result<SearchSide<'scope>, IndexError> {
         // Six batches of slack: FTS5 merges its segments in bursts, and
         // with two the writer, then the workers, stopped behind every
@@ -737,6 +738,10 @@ impl<'scope> SearchSide<'scope> {
             .name("mantra-search".into())
             .spawn_scoped(scope, move || -> Result<(), StoreError> {
                 while let Ok(first) = queued.recv() {
+                    // A stopping run leaves what is queued to the backlog.
+                    if cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
                     let mut all = vec![first];
                     all.extend(queued.try_iter());
                     writer.apply_all(all)?;
@@ -756,7 +761,15 @@ impl<'scope> SearchSide<'scope> {
     /// Hands over one committed batch's search work.
     fn committed(&self, store: &mut Store, work: SearchBatch) -> Result<(), IndexError> {
         match self {
-            SearchSide::Inline => Ok(store.apply_search_batch(work)?),
+            SearchSide::Inline => {
+                // The store has the batch; the index can catch up later
+                // (from the backlog), so a busy or failing index must not
+                // stop the run, nor the agent that runs it.
+                if let Err(e) = store.apply_search_batch(work) {
+                    tracing::warn!(error = %e, "search index not updated; it catches up at its next update");
+                }
+                Ok(())
+            }
             SearchSide::Threads {
                 batches, commits, ..
             } => {

@@ -296,3 +296,159 @@ fn the_checkpointer_copies_committed_pages_into_both_databases() {
     store.set_autocheckpoint(true).expect("on");
     store.verify_search_index().expect("agrees");
 }
+
+/// Message ids are reused once the highest messages are deleted. A lagging
+/// index thread re-reads a deleted range after a later transaction reused
+/// its ids, then gets that transaction's batch: each message must still
+/// be indexed once.
+#[test]
+fn reused_message_ids_are_indexed_once() {
+    let env = Env::new();
+    let mut store = env.open();
+    store
+        .write_batch(&[source(
+            "/x/a.jsonl",
+            vec![session(
+                "a",
+                "/p",
+                vec![msg("m1", 1, "alpha one"), msg("m2", 2, "alpha two")],
+            )],
+        )])
+        .expect("write");
+    let mut writer = store.search_writer().expect("writer");
+    // S: the source is read again whole, with one message left: its two
+    // rows (the highest ids) are deleted and one is inserted again.
+    let mut again = source(
+        "/x/a.jsonl",
+        vec![session("a", "/p", vec![msg("m1", 1, "alpha one")])],
+    );
+    again.replace = true;
+    let (_, s) = store.write_batch_deferred(vec![again]).expect("S");
+    // S+1: another source's message takes a freed id.
+    let (_, s1) = store
+        .write_batch_deferred(vec![source(
+            "/x/b.jsonl",
+            vec![session("b", "/p", vec![msg("m1", 3, "bravo reused")])],
+        )])
+        .expect("S+1");
+    writer.apply(s).expect("apply S after S+1 committed");
+    writer.apply(s1).expect("apply S+1");
+    assert_eq!(occurrences(&store, "bravo"), 1, "indexed once");
+    assert_eq!(occurrences(&store, "alpha"), 1);
+    assert_eq!(hits(&store, "two"), 0);
+    store.verify_search_index().expect("agrees");
+    // Deleted, it leaves no copy behind in the file.
+    let b = store.resolve_project("p").expect("project");
+    store
+        .delete(&mantra_agent::store::delete::DeleteScope::Project(b.id))
+        .expect("delete");
+    store.compact().expect("compact");
+    assert_eq!(occurrences(&store, "bravo"), 0);
+    assert_eq!(hits(&store, "bravo"), 0);
+    store.verify_search_index().expect("agrees after delete");
+}
+
+/// The index belongs to one store. Another store put in its place, under
+/// the same key (a store made again, or restored from a backup), gets the
+/// index rebuilt rather than its transactions skipped as "already
+/// applied": by the store's random generation when it has more history
+/// than the index, by its sequence when it has less.
+#[test]
+fn an_index_from_another_store_is_rebuilt() {
+    for other_has_more_history in [true, false] {
+        let env = Env::new();
+        let mut store = env.open();
+        for i in 0..3 {
+            store
+                .write_batch(&[source(
+                    &format!("/x/{i}.jsonl"),
+                    vec![session(
+                        &format!("s{i}"),
+                        "/p",
+                        vec![msg("m1", 1, "old store text")],
+                    )],
+                )])
+                .expect("write");
+        }
+        drop(store);
+        // Another store, same key, in another directory.
+        let key = env.keys().get().expect("key").expect("a key");
+        let other_dir = env.tmp.path().join("other");
+        let other_db = other_dir.join("sessions.db");
+        let mut other = mantra_agent::store::Store::open_with_key(&other_db, &key).expect("other");
+        let writes = if other_has_more_history { 8 } else { 1 };
+        for i in 0..writes {
+            other
+                .write_batch(&[source(
+                    &format!("/y/{i}.jsonl"),
+                    vec![session(
+                        &format!("o{i}"),
+                        "/q",
+                        vec![msg("m1", 1, "fresh store text")],
+                    )],
+                )])
+                .expect("write other");
+        }
+        other.compact().expect("fold the WAL in");
+        drop(other);
+        // It replaces the store; the first store's index stays.
+        for suffix in ["-wal", "-shm"] {
+            let mut p = env.data.db_path().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+        std::fs::copy(&other_db, env.data.db_path()).expect("replace the store");
+        let store = env.open();
+        assert_eq!(hits(&store, "fresh"), writes as usize);
+        assert_eq!(hits(&store, "old"), 0);
+        store.verify_search_index().expect("rebuilt for this store");
+    }
+}
+
+/// An index whose first build was interrupted or skipped (its schema is
+/// committed, its build is not) is built by whoever applies to it next.
+#[test]
+fn an_index_never_built_is_built_by_the_next_update() {
+    let env = Env::new();
+    let mut store = env.open();
+    store
+        .write_batch(&[source(
+            "/x/a.jsonl",
+            vec![session("s", "/p", vec![msg("m1", 1, "heron kept")])],
+        )])
+        .expect("write");
+    // As a build cut short leaves it: schema, no rows, not built.
+    store
+        .search_connection()
+        .expect("index")
+        .execute_batch("DELETE FROM messages_fts; UPDATE applied SET seq = -1;")
+        .expect("unbuild");
+    drop(store);
+    // Hold the index's write lock while the store opens: the build at
+    // open is skipped.
+    let key = env.keys().get().expect("key").expect("a key");
+    let holder = rusqlite::Connection::open(index_path(&env.data.db_path())).expect("open");
+    holder
+        .execute_batch(&format!(
+            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = {}; PRAGMA cipher_hmac_algorithm = {};
+             BEGIN IMMEDIATE;",
+            key.to_hex(),
+            CIPHER_LAYOUT.page_size,
+            CIPHER_LAYOUT.hmac
+        ))
+        .expect("hold");
+    let mut store = env.open();
+    assert_eq!(hits(&store, "heron"), 0, "not built yet");
+    holder.execute_batch("ROLLBACK;").expect("release");
+    drop(holder);
+    // The next write's index update builds it whole.
+    store
+        .write_batch(&[source(
+            "/x/b.jsonl",
+            vec![session("t", "/p", vec![msg("m1", 2, "ibis new")])],
+        )])
+        .expect("write");
+    assert_eq!(hits(&store, "heron"), 1);
+    assert_eq!(hits(&store, "ibis"), 1);
+    store.verify_search_index().expect("built");
+}

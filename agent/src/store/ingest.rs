@@ -145,8 +145,9 @@ impl Store {
         &mut self,
         mut batch: Vec<PreparedSource>,
     ) -> Result<(WriteStats, SearchBatch), StoreError> {
+        self.reopen_index_if_replaced()?;
         let applied = match &self.search {
-            Some(index) => Some(search::applied_seq(index)?),
+            Some(index) => search::applied_for(&self.conn, index)?,
             None => None,
         };
         let tx = self.conn.transaction()?;

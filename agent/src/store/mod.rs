@@ -79,6 +79,8 @@ pub struct Store {
     pub(crate) conn: Connection,
     /// The search index (`search`); `None` when opened read-only.
     search: Option<Connection>,
+    /// The index file `search` is on (`search::file_identity`).
+    search_identity: Option<(u64, u64)>,
     path: PathBuf,
     /// Kept to open the search thread's own connections.
     key: StoreKey,
@@ -150,13 +152,14 @@ impl Store {
         let mut store = Store {
             conn,
             search: None,
+            search_identity: None,
             path: path.to_path_buf(),
             key: key.clone(),
         };
         store.migrate()?;
-        let (index, created) = search::open_index(path, key)?;
-        store.search = Some(index);
-        store.catch_up_search_if_free(created)?;
+        store.search = Some(search::open_index(path, key)?);
+        store.search_identity = search::file_identity(path);
+        store.catch_up_search_if_free()?;
         Ok(store)
     }
 
@@ -198,6 +201,7 @@ impl Store {
         Ok(Store {
             conn,
             search: None,
+            search_identity: None,
             path: path.to_path_buf(),
             key: key.clone(),
         })

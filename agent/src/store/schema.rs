@@ -150,11 +150,16 @@ DROP TRIGGER messages_au;
 DROP TABLE messages_fts;
 DROP VIEW messages_searchable;
 CREATE TABLE search_seq (
-    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
     -- The number the next transaction takes.
-    next INTEGER NOT NULL
+    next       INTEGER NOT NULL,
+    -- Random per store: an index built from another store does not match.
+    generation BLOB NOT NULL,
+    -- The last transaction that deleted messages on request: the index
+    -- rewrites itself once it has applied it (no deleted term remains).
+    purge_seq  INTEGER NOT NULL DEFAULT 0
 );
-INSERT INTO search_seq (id, next) VALUES (1, 2);
+INSERT INTO search_seq (id, next, generation) VALUES (1, 2, randomblob(16));
 CREATE TABLE search_backlog (
     seq      INTEGER NOT NULL,
     first_id INTEGER NOT NULL,

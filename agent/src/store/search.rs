@@ -27,7 +27,6 @@
 //! ([`Store::sync_search`]). Backlog rows are deleted from the store once
 //! the index has applied them.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -44,9 +43,18 @@ const INDEX_VERSION: u32 = 1;
 
 /// The index schema. Contentless (`content = ''`): the text lives in the
 /// store only; snippets are cut from the store's text at query time.
-/// `contentless_delete` lets a row be removed by id alone, and
-/// `secure-delete` removes its terms from the segments at once (deleted
-/// text must not linger in the file).
+/// `contentless_delete` lets a row be removed by id alone. Such a removal
+/// only marks the row (a tombstone): its terms stay in their segment, not
+/// findable, until a merge rewrites it. Deletions the user asks for
+/// (`delete`, retention) therefore end with an `optimize` that rewrites
+/// the index ([`Store::purge_deleted_from_search`]); an updated or
+/// replaced message's old terms wait for the next merge.
+///
+/// `applied` says how far the index is: the last store transaction
+/// applied (`seq`, -1 until first built), the store it was built from
+/// (`generation`), the highest message id it ever indexed (`max_id`: new
+/// ids above it need no removal first), and the last deletion purged
+/// (`purged_seq`).
 const INDEX_SCHEMA: &str = r#"
 CREATE VIRTUAL TABLE messages_fts USING fts5(
     body, content = '', contentless_delete = 1,
@@ -58,10 +66,13 @@ INSERT INTO messages_fts(messages_fts, rank) VALUES ('hashsize', 67108864);
 INSERT INTO messages_fts(messages_fts, rank) VALUES ('automerge', 16);
 INSERT INTO messages_fts(messages_fts, rank) VALUES ('secure-delete', 1);
 CREATE TABLE applied (
-    id  INTEGER PRIMARY KEY CHECK (id = 1),
-    seq INTEGER NOT NULL
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    seq        INTEGER NOT NULL,
+    generation BLOB,
+    max_id     INTEGER NOT NULL,
+    purged_seq INTEGER NOT NULL
 );
-INSERT INTO applied (id, seq) VALUES (1, 0);
+INSERT INTO applied (id, seq, generation, max_id, purged_seq) VALUES (1, -1, NULL, 0, 0);
 "#;
 
 /// The search index file of the store at `store_path`.
@@ -86,17 +97,14 @@ pub fn index_files(store_path: &Path) -> Vec<PathBuf> {
 }
 
 /// The index of the store at `store_path`, opened read-write, created
-/// when absent. The flag is true when it was (re)created empty: the
-/// caller must then rebuild it from the store.
+/// when absent (empty, marked unbuilt: whoever applies to it first builds
+/// it from the store).
 ///
 /// An index that does not decrypt with the store's key (a store restored
 /// from a backup with its key, say) is derived data: it is replaced, with
 /// a warning, rather than failing the store. A plaintext file is refused
 /// as the store refuses one.
-pub(crate) fn open_index(
-    store_path: &Path,
-    key: &StoreKey,
-) -> Result<(Connection, bool), StoreError> {
+pub(crate) fn open_index(store_path: &Path, key: &StoreKey) -> Result<Connection, StoreError> {
     let path = index_path(store_path);
     let existed = non_empty_file(&path)?;
     if existed {
@@ -105,7 +113,6 @@ pub(crate) fn open_index(
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let mut created = !existed;
     let mut conn = match open_keyed(&path, flags, key, CIPHER_LAYOUT) {
         Ok(conn) => conn,
         Err(e) if existed && is_not_a_database(&e) => {
@@ -113,20 +120,26 @@ pub(crate) fn open_index(
                 path = %path.display(),
                 "the search index does not match the store's key; rebuilding it"
             );
-            for f in index_files(store_path) {
-                match std::fs::remove_file(&f) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(source) => return Err(StoreError::Io { path: f, source }),
-                }
-            }
-            created = true;
+            remove_index_files(store_path)?;
             open_keyed(&path, flags, key, CIPHER_LAYOUT)?
         }
         Err(e) => return Err(e.into()),
     };
     super::tune(&conn)?;
-    let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version = |c: &Connection| c.query_row("PRAGMA user_version", [], |r| r.get::<_, u32>(0));
+    let mut found = version(&conn)?;
+    if found == 0 {
+        // Created under the write lock and checked again under it, so two
+        // processes that both found no index create one.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        found = version(&tx)?;
+        if found == 0 {
+            tx.execute_batch(INDEX_SCHEMA)?;
+            tx.pragma_update(None, "user_version", INDEX_VERSION)?;
+            found = INDEX_VERSION;
+        }
+        tx.commit()?;
+    }
     if found > INDEX_VERSION {
         return Err(StoreError::TooNew {
             path,
@@ -134,15 +147,36 @@ pub(crate) fn open_index(
             supported: INDEX_VERSION,
         });
     }
-    if found == 0 {
-        let tx = conn.transaction()?;
-        tx.execute_batch(INDEX_SCHEMA)?;
-        tx.pragma_update(None, "user_version", INDEX_VERSION)?;
-        tx.commit()?;
-        created = true;
-    }
     restrict_permissions(&path);
-    Ok((conn, created))
+    Ok(conn)
+}
+
+fn remove_index_files(store_path: &Path) -> Result<(), StoreError> {
+    for f in index_files(store_path) {
+        match std::fs::remove_file(&f) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(StoreError::Io { path: f, source }),
+        }
+    }
+    Ok(())
+}
+
+/// Which file an open index connection is on (device, inode), to notice
+/// an index deleted or replaced under a long-running process.
+pub(crate) fn file_identity(store_path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(index_path(store_path))
+            .ok()
+            .map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = store_path;
+        Some((0, 0))
+    }
 }
 
 /// Starts a store transaction's change to messages: takes its sequence
@@ -187,9 +221,13 @@ pub(crate) fn forget_applied(tx: &Connection, applied: i64) -> rusqlite::Result<
     Ok(())
 }
 
-/// The last sequence number the index applied.
-pub(crate) fn applied_seq(index: &Connection) -> rusqlite::Result<i64> {
-    index.query_row("SELECT seq FROM applied WHERE id = 1", [], |r| r.get(0))
+/// The last store transaction the index applied, if the index is built
+/// and belongs to this store (only then may the store forget backlog
+/// rows up to it).
+pub(crate) fn applied_for(store: &Connection, index: &Connection) -> rusqlite::Result<Option<i64>> {
+    let state = read_state(index)?;
+    let side = store_side(store)?;
+    Ok(state.valid_for(&side).then_some(state.seq))
 }
 
 /// What one store transaction did to messages, for the index.
@@ -248,7 +286,7 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let store = super::open_existing(&self.path, &self.path, flags, &self.key)?;
         store.busy_timeout(BUSY_TIMEOUT)?;
-        let (index, _) = open_index(&self.path, &self.key)?;
+        let index = open_index(&self.path, &self.key)?;
         // A run's `Checkpointer` checkpoints the index (see
         // `store::checkpoint`).
         super::checkpoint::set_autocheckpoint(&index, false)?;
@@ -261,71 +299,87 @@ impl Store {
     /// Applies a store transaction to the index on this store's own
     /// connections (callers without a search thread).
     pub fn apply_search_batch(&mut self, batch: SearchBatch) -> Result<(), StoreError> {
+        self.reopen_index_if_replaced()?;
         let Store { conn, search, .. } = self;
         let index = search.as_mut().ok_or_else(no_index)?;
         apply_batches(conn, index, vec![batch])?;
         self.forget_applied_backlog()
     }
 
-    /// Brings the index up to date with the store: applies every backlog
-    /// range it has not applied (left by a killed run, a failed search
-    /// thread, or a deletion), then drops applied rows from the backlog.
+    /// Brings the index up to date with the store: builds it if it is new
+    /// or not this store's, applies every backlog range it has not applied
+    /// (left by a killed run, a failed search thread, a deletion), purges
+    /// deleted terms if a deletion asked for it, then drops applied rows
+    /// from the backlog.
     pub fn sync_search(&mut self) -> Result<(), StoreError> {
+        self.reopen_index_if_replaced()?;
         let Store { conn, search, .. } = self;
         let index = search.as_mut().ok_or_else(no_index)?;
-        let target = last_sequence(conn)?;
-        catch_up(conn, index, target)?;
+        catch_up(conn, index)?;
         self.forget_applied_backlog()
     }
 
-    /// After a deletion: applies it to the index, then rewrites the index
-    /// into one segment. Removing a row from a contentless FTS5 index
-    /// marks it deleted (a tombstone) and its terms stay in their segment
-    /// until that segment is merged, even with `secure-delete`; the
-    /// rewrite drops them, so deleted text leaves no term in the file.
-    /// It costs a pass over the whole index, which deletions (rare, and
-    /// at most hourly for retention) can afford.
+    /// After a deletion: applies it to the index and rewrites the index
+    /// into one segment, so no term of a deleted message is left in the
+    /// file (see [`INDEX_SCHEMA`]). It costs a pass over the whole index,
+    /// which deletions (rare, and at most hourly for retention) can
+    /// afford. When the index is busy (an index run's search thread), the
+    /// purge is left to whoever applies the deletion: the deleting
+    /// transaction recorded that it needs one.
     pub fn purge_deleted_from_search(&mut self) -> Result<(), StoreError> {
-        self.sync_search()?;
-        self.search_mut()?
-            .execute_batch("INSERT INTO messages_fts(messages_fts) VALUES ('optimize');")?;
-        Ok(())
+        self.sync_search()
     }
 
     /// Catches the index up when the store is opened, unless another
     /// process is writing the index right now: that is an index run's
     /// search thread, which is doing this very work, and a command that
-    /// only reads must not wait for it. `rebuild_all` after the index was
-    /// (re)created. Applied backlog rows stay for the next writer to drop.
-    pub(super) fn catch_up_search_if_free(&mut self, rebuild_all: bool) -> Result<(), StoreError> {
-        let Store { conn, search, .. } = self;
-        let index = search.as_mut().ok_or_else(no_index)?;
-        index.busy_timeout(Duration::ZERO)?;
-        let result = if rebuild_all {
-            rebuild(conn, index)
-        } else {
-            last_sequence(conn)
-                .map_err(StoreError::from)
-                .and_then(|target| catch_up(conn, index, target))
-        };
-        index.busy_timeout(BUSY_TIMEOUT)?;
-        match result {
-            Err(StoreError::Sqlite(e))
-                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) =>
-            {
+    /// only reads must not wait for it. A corrupt index is replaced and
+    /// rebuilt. Applied backlog rows stay for the next writer to drop.
+    pub(super) fn catch_up_search_if_free(&mut self) -> Result<(), StoreError> {
+        match self.try_catch_up() {
+            Err(StoreError::Sqlite(e)) if is_code(&e, rusqlite::ErrorCode::DatabaseBusy) => {
                 tracing::debug!("search index busy at open; another process is catching it up");
                 Ok(())
+            }
+            Err(StoreError::Sqlite(e))
+                if is_code(&e, rusqlite::ErrorCode::DatabaseCorrupt)
+                    || is_code(&e, rusqlite::ErrorCode::NotADatabase) =>
+            {
+                tracing::warn!(error = %e, "the search index is damaged; rebuilding it");
+                self.search = None;
+                remove_index_files(&self.path)?;
+                self.search = Some(open_index(&self.path, &self.key)?);
+                self.search_identity = file_identity(&self.path);
+                self.try_catch_up()
             }
             other => other,
         }
     }
 
-    /// Checks that the index agrees with the store: FTS5's own integrity
-    /// check, and exactly one index row per stored message. Meant after a
-    /// catch-up ([`Store::sync_search`]); while a run is writing, the
+    fn try_catch_up(&mut self) -> Result<(), StoreError> {
+        let Store { conn, search, .. } = self;
+        let index = search.as_mut().ok_or_else(no_index)?;
+        index.busy_timeout(Duration::ZERO)?;
+        let result = catch_up(conn, index);
+        index.busy_timeout(BUSY_TIMEOUT)?;
+        result
+    }
+
+    /// Checks that the index agrees with the store: it is built from this
+    /// store and has applied all of it, FTS5's own integrity check passes,
+    /// and there is exactly one index row per stored message. Meant after
+    /// a catch-up ([`Store::sync_search`]); while a run is writing, the
     /// index may be behind.
     pub fn verify_search_index(&self) -> Result<(), StoreError> {
         let index = self.search.as_ref().ok_or_else(no_index)?;
+        let state = read_state(index)?;
+        let side = store_side(&self.conn)?;
+        if !state.valid_for(&side) || state.seq != side.last_seq {
+            return Err(StoreError::Invalid(format!(
+                "the search index is at transaction {} of {} (or from another store)",
+                state.seq, side.last_seq
+            )));
+        }
         index
             .execute_batch("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check');")?;
         let ids = |conn: &Connection, sql: &str| -> rusqlite::Result<Vec<i64>> {
@@ -359,28 +413,144 @@ impl Store {
         self.search.as_ref()
     }
 
-    fn search_mut(&mut self) -> Result<&mut Connection, StoreError> {
-        self.search.as_mut().ok_or_else(no_index)
+    /// A long-running process (the agent) keeps its index connection; if
+    /// the file was deleted or replaced meanwhile, work applied through
+    /// the old connection would be lost with it. Reopens on the file now
+    /// at the path (a new one is built from the store on first use).
+    pub(super) fn reopen_index_if_replaced(&mut self) -> Result<(), StoreError> {
+        if self.search.is_none() {
+            return Ok(());
+        }
+        let now = file_identity(&self.path);
+        if now.is_some() && now == self.search_identity {
+            return Ok(());
+        }
+        tracing::warn!("the search index file was replaced or removed; reopening it");
+        self.search = Some(open_index(&self.path, &self.key)?);
+        self.search_identity = file_identity(&self.path);
+        Ok(())
     }
 
     fn forget_applied_backlog(&mut self) -> Result<(), StoreError> {
-        let applied = applied_seq(self.search_mut()?)?;
-        forget_applied(&self.conn, applied)?;
+        let index = self.search.as_ref().ok_or_else(no_index)?;
+        if let Some(applied) = applied_for(&self.conn, index)? {
+            forget_applied(&self.conn, applied)?;
+        }
         Ok(())
     }
+}
+
+fn is_code(e: &rusqlite::Error, code: rusqlite::ErrorCode) -> bool {
+    e.sqlite_error_code() == Some(code)
 }
 
 /// How long a connection waits for another's lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The last sequence number a store transaction took.
-fn last_sequence(store: &Connection) -> rusqlite::Result<i64> {
-    store.query_row("SELECT next - 1 FROM search_seq", [], |r| r.get(0))
+pub(super) fn no_index() -> StoreError {
+    StoreError::Invalid("the store was opened read-only, without its search index".into())
 }
 
-/// Empties the index and adds every stored message.
-fn rebuild(store: &Connection, index: &mut Connection) -> Result<(), StoreError> {
-    let target = last_sequence(store)?;
+/// What the store says about the index's work.
+struct StoreSide {
+    /// The last sequence number a committed transaction took.
+    last_seq: i64,
+    /// Random per store: an index built from another store (a store
+    /// deleted or replaced beside a kept index) does not match.
+    generation: Vec<u8>,
+    /// The last transaction that deleted messages by request.
+    purge_seq: i64,
+}
+
+fn store_side(store: &Connection) -> rusqlite::Result<StoreSide> {
+    store.query_row(
+        "SELECT next - 1, generation, purge_seq FROM search_seq WHERE id = 1",
+        [],
+        |r| {
+            Ok(StoreSide {
+                last_seq: r.get(0)?,
+                generation: r.get(1)?,
+                purge_seq: r.get(2)?,
+            })
+        },
+    )
+}
+
+/// The index's `applied` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct IndexState {
+    seq: i64,
+    generation: Option<Vec<u8>>,
+    max_id: i64,
+    purged_seq: i64,
+}
+
+impl IndexState {
+    /// Built, from this store, and not ahead of it (an index ahead of its
+    /// store belongs to a later copy of it: the store was restored from a
+    /// backup).
+    fn valid_for(&self, side: &StoreSide) -> bool {
+        self.seq >= 0
+            && self.generation.as_deref() == Some(side.generation.as_slice())
+            && self.seq <= side.last_seq
+    }
+}
+
+const STATE_COLUMNS: &str = "seq, generation, max_id, purged_seq";
+
+fn state_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IndexState> {
+    Ok(IndexState {
+        seq: r.get(0)?,
+        generation: r.get(1)?,
+        max_id: r.get(2)?,
+        purged_seq: r.get(3)?,
+    })
+}
+
+fn read_state(index: &Connection) -> rusqlite::Result<IndexState> {
+    index.query_row(
+        &format!("SELECT {STATE_COLUMNS} FROM applied WHERE id = 1"),
+        [],
+        state_from_row,
+    )
+}
+
+/// Takes the index's write lock (the transaction's first statement
+/// writes) and returns its state under it.
+fn lock_state(tx: &Connection) -> rusqlite::Result<IndexState> {
+    tx.query_row(
+        &format!("UPDATE applied SET seq = seq WHERE id = 1 RETURNING {STATE_COLUMNS}"),
+        [],
+        state_from_row,
+    )
+}
+
+fn write_state(tx: &Connection, state: &IndexState) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE applied SET seq = ?1, generation = ?2, max_id = ?3, purged_seq = ?4 WHERE id = 1",
+        params![state.seq, state.generation, state.max_id, state.purged_seq],
+    )?;
+    Ok(())
+}
+
+/// Under the index's write lock: when the index is unbuilt, from another
+/// store, or ahead of this one, empties it and adds every stored message.
+/// The store's position is read before its rows, so the rows are at least
+/// as new as the position recorded (re-applying newer work later is
+/// harmless; missing work would not be).
+fn ensure_built(
+    store: &Connection,
+    tx: &Connection,
+    state: &mut IndexState,
+) -> Result<(), StoreError> {
+    let side = store_side(store)?;
+    if state.valid_for(&side) {
+        return Ok(());
+    }
+    if state.seq >= 0 {
+        tracing::warn!("the search index was built from another copy of the store; rebuilding it");
+    }
+    tx.execute_batch("DELETE FROM messages_fts;")?;
     let all: Option<(i64, i64)> = store
         .query_row(
             "SELECT min(id), max(id) FROM messages HAVING count(*) > 0",
@@ -388,33 +558,53 @@ fn rebuild(store: &Connection, index: &mut Connection) -> Result<(), StoreError>
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    let tx = index.transaction()?;
-    lock_applied(&tx)?;
-    tx.execute_batch("DELETE FROM messages_fts;")?;
-    if let Some(range) = all {
-        reconcile(store, &tx, &[range])?;
-    }
-    tx.execute("UPDATE applied SET seq = ?1 WHERE id = 1", [target])?;
-    tx.commit()?;
+    let max_id = match all {
+        Some(range) => reconcile(store, tx, &IdRanges::from_unsorted(vec![range]))?,
+        None => 0,
+    };
+    *state = IndexState {
+        seq: side.last_seq,
+        generation: Some(side.generation),
+        max_id,
+        // A rebuild leaves no deleted term behind.
+        purged_seq: side.purge_seq,
+    };
     Ok(())
 }
 
-pub(super) fn no_index() -> StoreError {
-    StoreError::Invalid("the store was opened read-only, without its search index".into())
+/// After applying: rewrites the index into one segment if a deletion
+/// applied since the last rewrite asked for it.
+fn purge_if_asked(
+    store: &Connection,
+    tx: &Connection,
+    state: &mut IndexState,
+) -> Result<(), StoreError> {
+    let side = store_side(store)?;
+    if side.purge_seq > state.purged_seq && state.seq >= side.purge_seq {
+        tx.execute_batch("INSERT INTO messages_fts(messages_fts) VALUES ('optimize');")?;
+        state.purged_seq = side.purge_seq;
+    }
+    Ok(())
 }
 
-/// Applies the backlog up to and including `target` that the index has
-/// not applied, from the store's current text.
-fn catch_up(store: &Connection, index: &mut Connection, target: i64) -> Result<(), StoreError> {
+/// Applies every committed store transaction the index has not applied,
+/// from the store's current text.
+fn catch_up(store: &Connection, index: &mut Connection) -> Result<(), StoreError> {
     let tx = index.transaction()?;
-    let applied = lock_applied(&tx)?;
-    if applied >= target {
-        return Ok(());
+    let mut state = lock_state(&tx)?;
+    let before = state.clone();
+    ensure_built(store, &tx, &mut state)?;
+    let target = store_side(store)?.last_seq;
+    if target > state.seq {
+        let ranges = pending_ranges(store, state.seq, target + 1)?;
+        state.max_id = state.max_id.max(reconcile(store, &tx, &ranges)?);
+        state.seq = target;
     }
-    let ranges = pending_ranges(store, applied, target + 1)?;
-    reconcile(store, &tx, &ranges)?;
-    tx.execute("UPDATE applied SET seq = ?1 WHERE id = 1", [target])?;
-    tx.commit()?;
+    purge_if_asked(store, &tx, &mut state)?;
+    if state != before {
+        write_state(&tx, &state)?;
+        tx.commit()?;
+    }
     Ok(())
 }
 
@@ -424,90 +614,130 @@ fn apply_batches(
     batches: Vec<SearchBatch>,
 ) -> Result<(), StoreError> {
     let tx = index.transaction()?;
-    let mut applied = lock_applied(&tx)?;
+    let mut state = lock_state(&tx)?;
+    ensure_built(store, &tx, &mut state)?;
     for batch in batches {
-        if applied >= batch.seq {
-            continue;
+        if state.seq >= batch.seq {
+            continue; // applied already (a rebuild or a catch-up got there first)
         }
         // Transactions between the last applied and this one: another
         // process's writes, or ones whose batch never reached this thread.
-        let gap = pending_ranges(store, applied, batch.seq)?;
-        reconcile(store, &tx, &gap)?;
-        // A new message whose id a re-read range covers is indexed by that
-        // re-read, from the store's current text: indexing the batch's
-        // older copy as well would be wasted work.
-        let reread = |id: i64| {
-            gap.iter()
-                .chain(batch.changed.iter())
-                .any(|&(a, b)| a <= id && id <= b)
-        };
+        let gap = pending_ranges(store, state.seq, batch.seq)?;
+        let changed = IdRanges::from_unsorted(batch.changed);
+        // Re-reads first, then the new messages in id order: FTS5 starts a
+        // new segment whenever the rowid it is given goes down.
+        let mut max_id = reconcile(store, &tx, &gap)?;
+        max_id = max_id.max(reconcile(store, &tx, &changed)?);
+        // A new message whose id a re-read covered is in already. One
+        // whose id the index has seen before (ids are reused after the
+        // highest messages are deleted) may still be in it from a re-read
+        // of another batch: it is re-read too rather than added twice.
+        let mut reused = Vec::new();
         {
             let mut insert =
                 tx.prepare_cached("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")?;
-            let mut seen = HashSet::new();
+            let mut last = state.max_id.max(max_id);
             for (id, body) in &batch.inserts {
-                if !reread(*id) && seen.insert(*id) {
-                    insert.execute(params![id, body])?;
+                if gap.contains(*id) || changed.contains(*id) {
+                    continue;
                 }
+                if *id <= last {
+                    reused.push((*id, *id));
+                    continue;
+                }
+                insert.execute(params![id, body])?;
+                last = *id;
             }
+            max_id = max_id.max(last);
         }
-        reconcile(store, &tx, &batch.changed)?;
-        applied = batch.seq;
+        if !reused.is_empty() {
+            max_id = max_id.max(reconcile(store, &tx, &IdRanges::from_unsorted(reused))?);
+        }
+        state.max_id = state.max_id.max(max_id);
+        state.seq = batch.seq;
     }
-    tx.execute("UPDATE applied SET seq = ?1 WHERE id = 1", [applied])?;
+    purge_if_asked(store, &tx, &mut state)?;
+    write_state(&tx, &state)?;
     tx.commit()?;
     Ok(())
 }
 
-/// Takes the index's write lock (the first statement of the transaction
-/// writes) and returns the last applied sequence number under it.
-fn lock_applied(tx: &Connection) -> rusqlite::Result<i64> {
-    tx.query_row(
-        "UPDATE applied SET seq = seq WHERE id = 1 RETURNING seq",
-        [],
-        |r| r.get(0),
-    )
+/// Sorted, merged, inclusive ranges of message ids.
+#[derive(Debug, Default)]
+struct IdRanges(Vec<(i64, i64)>);
+
+impl IdRanges {
+    fn from_unsorted(mut ranges: Vec<(i64, i64)>) -> IdRanges {
+        ranges.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(ranges.len());
+        for (a, b) in ranges {
+            match merged.last_mut() {
+                Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        IdRanges(merged)
+    }
+
+    fn contains(&self, id: i64) -> bool {
+        let i = self.0.partition_point(|&(_, b)| b < id);
+        self.0.get(i).is_some_and(|&(a, _)| a <= id)
+    }
 }
 
-/// Backlog ranges with `after < seq < before`, merged where they touch.
-fn pending_ranges(
-    store: &Connection,
-    after: i64,
-    before: i64,
-) -> rusqlite::Result<Vec<(i64, i64)>> {
+/// Backlog ranges with `after < seq < before`, merged.
+fn pending_ranges(store: &Connection, after: i64, before: i64) -> rusqlite::Result<IdRanges> {
     let mut stmt = store.prepare_cached(
-        "SELECT first_id, last_id FROM search_backlog WHERE seq > ?1 AND seq < ?2
-         ORDER BY first_id",
+        "SELECT first_id, last_id FROM search_backlog WHERE seq > ?1 AND seq < ?2",
     )?;
     let rows = stmt.query_map([after, before], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let mut merged: Vec<(i64, i64)> = Vec::new();
-    for row in rows {
-        let (a, b): (i64, i64) = row?;
-        match merged.last_mut() {
-            Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
-            _ => merged.push((a, b)),
-        }
-    }
-    Ok(merged)
+    Ok(IdRanges::from_unsorted(rows.collect::<Result<_, _>>()?))
 }
 
 /// Makes the index agree with the store on every id in `ranges`: drops
-/// them, then adds the bodies the store holds now.
-fn reconcile(store: &Connection, tx: &Connection, ranges: &[(i64, i64)]) -> Result<(), StoreError> {
+/// them, then adds the bodies the store holds now. Returns the highest id
+/// added (0 if none).
+fn reconcile(store: &Connection, tx: &Connection, ranges: &IdRanges) -> Result<i64, StoreError> {
     let mut delete = tx.prepare_cached("DELETE FROM messages_fts WHERE rowid BETWEEN ?1 AND ?2")?;
     let mut insert = tx.prepare_cached("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")?;
     let mut read = store.prepare_cached(
         "SELECT id, coalesce(redacted_text, text) FROM messages
          WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
     )?;
-    for &(first, last) in ranges {
+    let mut max_id = 0;
+    for &(first, last) in &ranges.0 {
         delete.execute([first, last])?;
         let mut rows = read.query([first, last])?;
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
             let body = row.get_ref(1)?;
             insert.execute(params![id, rusqlite::types::ToSqlOutput::Borrowed(body)])?;
+            max_id = max_id.max(id);
         }
     }
-    Ok(())
+    Ok(max_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IdRanges;
+
+    #[test]
+    fn id_ranges_merge_and_find() {
+        let r = IdRanges::from_unsorted(vec![(9, 9), (1, 3), (4, 5), (7, 7), (2, 2)]);
+        assert_eq!(r.0, vec![(1, 5), (7, 7), (9, 9)]);
+        for (id, inside) in [
+            (0, false),
+            (1, true),
+            (5, true),
+            (6, false),
+            (7, true),
+            (8, false),
+            (9, true),
+            (10, false),
+        ] {
+            assert_eq!(r.contains(id), inside, "{id}");
+        }
+        assert!(!IdRanges::default().contains(1));
+    }
 }
