@@ -33,6 +33,46 @@ fn occurrences(store: &mantra_agent::store::Store, term: &str) -> i64 {
         .expect("count")
 }
 
+/// The index file opened directly with the store's key and layout.
+fn open_index_file(env: &Env) -> rusqlite::Connection {
+    let key = env.keys().get().expect("key").expect("a key");
+    let conn = rusqlite::Connection::open(index_path(&env.data.db_path())).expect("open");
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = {}; PRAGMA cipher_hmac_algorithm = {};",
+        key.to_hex(),
+        CIPHER_LAYOUT.page_size,
+        CIPHER_LAYOUT.hmac
+    ))
+    .expect("key");
+    conn
+}
+
+/// Another connection holding the index's write lock until dropped or
+/// rolled back, as an index run's search thread does.
+fn hold_index(env: &Env) -> rusqlite::Connection {
+    let holder = open_index_file(env);
+    holder
+        .execute_batch("BEGIN IMMEDIATE;")
+        .expect("hold the index's write lock");
+    holder
+}
+
+fn remove_index(env: &Env) {
+    for f in index_files(&env.data.db_path()) {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+/// One session with one message, written and applied to the index.
+fn write_one(store: &mut mantra_agent::store::Store, path: &str, text: &str) {
+    store
+        .write_batch(&[source(
+            path,
+            vec![session(path, "/p", vec![msg("m1", 1, text)])],
+        )])
+        .expect("write");
+}
+
 fn write_deferred(
     store: &mut mantra_agent::store::Store,
     path: &str,
@@ -67,15 +107,7 @@ fn the_index_is_a_private_encrypted_file_beside_the_store() {
         assert_eq!(mode & 0o777, 0o600);
     }
     // Same key and layout as the store.
-    let key = env.keys().get().expect("key").expect("a key");
-    let conn = rusqlite::Connection::open(&path).expect("open");
-    conn.execute_batch(&format!(
-        "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = {}; PRAGMA cipher_hmac_algorithm = {};",
-        key.to_hex(),
-        CIPHER_LAYOUT.page_size,
-        CIPHER_LAYOUT.hmac
-    ))
-    .expect("key");
+    let conn = open_index_file(&env);
     let n: i64 = conn
         .query_row(
             "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'zebra'",
@@ -159,16 +191,9 @@ fn a_message_inserted_and_rewritten_in_one_transaction_is_indexed_once() {
 fn a_missing_index_is_rebuilt_from_the_store() {
     let env = Env::new();
     let mut store = env.open();
-    store
-        .write_batch(&[source(
-            "/x/a.jsonl",
-            vec![session("s", "/p", vec![msg("m1", 1, "walrus kept")])],
-        )])
-        .expect("write");
+    write_one(&mut store, "/x/a.jsonl", "walrus kept");
     drop(store);
-    for f in index_files(&env.data.db_path()) {
-        let _ = std::fs::remove_file(f);
-    }
+    remove_index(&env);
     let store = env.open();
     assert_eq!(hits(&store, "walrus"), 1);
     store.verify_search_index().expect("rebuilt");
@@ -180,17 +205,10 @@ fn a_missing_index_is_rebuilt_from_the_store() {
 fn an_index_under_another_key_is_replaced() {
     let env = Env::new();
     let mut store = env.open();
-    store
-        .write_batch(&[source(
-            "/x/a.jsonl",
-            vec![session("s", "/p", vec![msg("m1", 1, "lemur kept")])],
-        )])
-        .expect("write");
+    write_one(&mut store, "/x/a.jsonl", "lemur kept");
     drop(store);
     let other = StoreKey::generate().expect("key");
-    for f in index_files(&env.data.db_path()) {
-        let _ = std::fs::remove_file(f);
-    }
+    remove_index(&env);
     let foreign = rusqlite::Connection::open(index_path(&env.data.db_path())).expect("open");
     foreign
         .execute_batch(&format!(
@@ -209,9 +227,7 @@ fn an_index_under_another_key_is_replaced() {
 fn a_plaintext_index_file_is_refused() {
     let env = Env::new();
     drop(env.open());
-    for f in index_files(&env.data.db_path()) {
-        let _ = std::fs::remove_file(f);
-    }
+    remove_index(&env);
     let plain = rusqlite::Connection::open(index_path(&env.data.db_path())).expect("open");
     plain
         .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
@@ -234,17 +250,7 @@ fn opening_the_store_does_not_wait_for_a_busy_index() {
     let env = Env::new();
     let mut store = env.open();
     drop(write_deferred(&mut store, "/x/a.jsonl", "gecko pending"));
-    let key = env.keys().get().expect("key").expect("a key");
-    let holder = rusqlite::Connection::open(index_path(&env.data.db_path())).expect("open");
-    holder
-        .execute_batch(&format!(
-            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = {}; PRAGMA cipher_hmac_algorithm = {};
-             BEGIN IMMEDIATE;",
-            key.to_hex(),
-            CIPHER_LAYOUT.page_size,
-            CIPHER_LAYOUT.hmac
-        ))
-        .expect("hold the index's write lock");
+    let holder = hold_index(&env);
     // A blocking catch-up would fail here with "database is locked"
     // after the busy timeout.
     let reader = env.open();
@@ -411,12 +417,7 @@ fn an_index_from_another_store_is_rebuilt() {
 fn an_index_never_built_is_built_by_the_next_update() {
     let env = Env::new();
     let mut store = env.open();
-    store
-        .write_batch(&[source(
-            "/x/a.jsonl",
-            vec![session("s", "/p", vec![msg("m1", 1, "heron kept")])],
-        )])
-        .expect("write");
+    write_one(&mut store, "/x/a.jsonl", "heron kept");
     // As a build cut short leaves it: schema, no rows, not built.
     store
         .search_connection()
@@ -426,28 +427,13 @@ fn an_index_never_built_is_built_by_the_next_update() {
     drop(store);
     // Hold the index's write lock while the store opens: the build at
     // open is skipped.
-    let key = env.keys().get().expect("key").expect("a key");
-    let holder = rusqlite::Connection::open(index_path(&env.data.db_path())).expect("open");
-    holder
-        .execute_batch(&format!(
-            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = {}; PRAGMA cipher_hmac_algorithm = {};
-             BEGIN IMMEDIATE;",
-            key.to_hex(),
-            CIPHER_LAYOUT.page_size,
-            CIPHER_LAYOUT.hmac
-        ))
-        .expect("hold");
+    let holder = hold_index(&env);
     let mut store = env.open();
     assert_eq!(hits(&store, "heron"), 0, "not built yet");
     holder.execute_batch("ROLLBACK;").expect("release");
     drop(holder);
     // The next write's index update builds it whole.
-    store
-        .write_batch(&[source(
-            "/x/b.jsonl",
-            vec![session("t", "/p", vec![msg("m1", 2, "ibis new")])],
-        )])
-        .expect("write");
+    write_one(&mut store, "/x/b.jsonl", "ibis new");
     assert_eq!(hits(&store, "heron"), 1);
     assert_eq!(hits(&store, "ibis"), 1);
     store.verify_search_index().expect("built");
