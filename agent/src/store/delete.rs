@@ -50,12 +50,12 @@ impl Store {
             tx.execute_batch("UPDATE search_seq SET purge_seq = next - 1;")?;
         }
         tx.commit()?;
-        // The deleted text leaves the index now if it can. The deletion
-        // itself is done: if the index is busy for longer than the busy
-        // timeout (an index run's search thread), that run applies it and
-        // purges.
+        // The deleted text leaves the index now if it can (applying this
+        // transaction purges it). The deletion itself is done: if the
+        // index is busy for longer than the busy timeout (an index run's
+        // search thread), that run applies it and purges.
         if n > 0 && self.search_connection().is_some() {
-            if let Err(e) = self.purge_deleted_from_search() {
+            if let Err(e) = self.sync_search() {
                 tracing::warn!(error = %e, "deleted; the search index drops the deleted text at its next update");
             }
         }

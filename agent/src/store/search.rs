@@ -45,10 +45,12 @@ const INDEX_VERSION: u32 = 1;
 /// store only; snippets are cut from the store's text at query time.
 /// `contentless_delete` lets a row be removed by id alone. Such a removal
 /// only marks the row (a tombstone): its terms stay in their segment, not
-/// findable, until a merge rewrites it. Deletions the user asks for
-/// (`delete`, retention) therefore end with an `optimize` that rewrites
-/// the index ([`Store::purge_deleted_from_search`]); an updated or
-/// replaced message's old terms wait for the next merge.
+/// findable, until a merge rewrites it. A deletion the user asks for
+/// (`delete`, retention) records `purge_seq` in its transaction, and
+/// whoever applies that transaction to the index then rewrites the whole
+/// index (`optimize`: a pass over all of it, which rare deletions can
+/// afford); an updated or replaced message's old terms wait for the next
+/// merge.
 ///
 /// `applied` says how far the index is: the last store transaction
 /// applied (`seq`, -1 until first built), the store it was built from
@@ -309,25 +311,14 @@ impl Store {
     /// Brings the index up to date with the store: builds it if it is new
     /// or not this store's, applies every backlog range it has not applied
     /// (left by a killed run, a failed search thread, a deletion), purges
-    /// deleted terms if a deletion asked for it, then drops applied rows
-    /// from the backlog.
+    /// deleted terms if a deletion asked for it (see [`INDEX_SCHEMA`]),
+    /// then drops applied rows from the backlog.
     pub fn sync_search(&mut self) -> Result<(), StoreError> {
         self.reopen_index_if_replaced()?;
         let Store { conn, search, .. } = self;
         let index = search.as_mut().ok_or_else(no_index)?;
         catch_up(conn, index)?;
         self.forget_applied_backlog()
-    }
-
-    /// After a deletion: applies it to the index and rewrites the index
-    /// into one segment, so no term of a deleted message is left in the
-    /// file (see [`INDEX_SCHEMA`]). It costs a pass over the whole index,
-    /// which deletions (rare, and at most hourly for retention) can
-    /// afford. When the index is busy (an index run's search thread), the
-    /// purge is left to whoever applies the deletion: the deleting
-    /// transaction recorded that it needs one.
-    pub fn purge_deleted_from_search(&mut self) -> Result<(), StoreError> {
-        self.sync_search()
     }
 
     /// Catches the index up when the store is opened, unless another
