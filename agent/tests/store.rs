@@ -562,6 +562,61 @@ fn deleted_data_is_gone_from_every_page_of_the_file() {
     );
 }
 
+/// A deletion cut off before it reached the search index (`kill -9` right
+/// after its commit) is applied and purged by whoever updates the index
+/// next, here the next open: no page of the index keeps its terms.
+#[test]
+fn a_deletion_cut_off_before_the_index_is_purged_at_the_next_open() {
+    let env = Env::new();
+    let mut store = env.open();
+    store
+        .write_batch(&[
+            source(
+                "/x/gone.jsonl",
+                vec![session(
+                    "g",
+                    "/work/gone",
+                    vec![msg("m1", 1, "zq-canary-5a6b7c8d-cut-off")],
+                )],
+            ),
+            source(
+                "/x/kept.jsonl",
+                vec![session(
+                    "k",
+                    "/work/kept",
+                    vec![msg("m1", 2, "zq-keeper-1a2b3c4d")],
+                )],
+            ),
+        ])
+        .expect("write");
+    // The deletion's transaction as `Store::delete` commits it, and
+    // nothing after it.
+    store
+        .connection()
+        .execute_batch(
+            "BEGIN;
+             UPDATE search_seq SET next = next + 1;
+             DELETE FROM sessions WHERE native_id = 'g';
+             UPDATE search_seq SET purge_seq = next - 1;
+             COMMIT;",
+        )
+        .expect("delete");
+    drop(store);
+    let store = env.open();
+    store
+        .verify_search_index()
+        .expect("the deletion is applied");
+    store.compact().expect("compact");
+    let key = env.keys().get().expect("key").expect("some key");
+    let index_file = mantra_agent::store::search::index_path(&env.data.db_path());
+    let index_plain = decrypt_all_pages(&index_file, &key);
+    assert!(contains(&index_plain, b"1a2b3c4d"), "kept terms indexed");
+    assert!(
+        !contains(&index_plain, b"5a6b7c8d"),
+        "no page of the index keeps a deleted term"
+    );
+}
+
 #[test]
 fn retention_deletes_only_idle_sessions() {
     let env = Env::new();
