@@ -2,8 +2,9 @@
 //!
 //! Owns opening (raw 256-bit key, no KDF; WAL; `secure_delete`), the
 //! schema and its migrations (`schema`), writing parsed sessions
-//! (`ingest`), queries (`query`), report aggregates (`stats`) and
-//! deletion (`delete`). It never creates a key for an existing database and
+//! (`ingest`), the full-text index in its own file (`search`), checkpoints
+//! during index runs (`checkpoint`), queries (`query`), report aggregates
+//! (`stats`) and deletion (`delete`). It never creates a key for an existing database and
 //! never writes to a database it could not decrypt: a wrong or missing key
 //! is an error and the file stays byte-identical.
 
@@ -238,7 +239,8 @@ impl Store {
     }
 
     /// Folds the WAL into the main file and rebuilds it without free
-    /// pages, so deleted rows leave no trace in the file.
+    /// pages, so deleted rows leave no trace in the file; the same for the
+    /// search index.
     pub fn compact(&self) -> Result<(), StoreError> {
         const COMPACT: &str =
             "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);";
