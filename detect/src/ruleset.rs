@@ -229,6 +229,10 @@ impl RuleSetBuilder {
         struct Loose {
             rules: Vec<serde_norway::Value>,
         }
+        if let Err(e) = check_yaml_nesting(text) {
+            self.error(origin, None, format!("not a rule file: {e}"));
+            return;
+        }
         match serde_norway::from_str::<Loose>(text) {
             Ok(file) => {
                 for value in file.rules {
@@ -325,7 +329,14 @@ pub fn check_definition(def: &RuleDef) -> Result<(), String> {
 
 /// Parses a rule file strictly, for `mantra rules check`.
 pub fn parse_rule_file(text: &str) -> Result<RuleFile, String> {
+    check_yaml_nesting(text)?;
     serde_norway::from_str(text).map_err(|e| e.to_string())
+}
+
+/// Refuses rule YAML nested deeply enough to make the parser quadratic.
+fn check_yaml_nesting(text: &str) -> Result<(), String> {
+    use mantra_core::yaml_nesting::{check_flow_nesting, MAX_FLOW_DEPTH};
+    check_flow_nesting(text, MAX_FLOW_DEPTH).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

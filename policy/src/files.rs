@@ -4,7 +4,6 @@
 //! Otherwise anyone who could write it could loosen policy, so it is
 //! refused and the refusal fails closed.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{ReadError, MAX_FILE_BYTES};
@@ -49,24 +48,28 @@ pub fn read_checked(
     if rule.enforce {
         check_secure(path, root, rule.uid)?;
     }
-    let file = std::fs::File::open(path).map_err(|e| ReadError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let mut buf = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| ReadError::Io {
+    // Non-blocking and bounded: a FIFO or a device where a policy file is
+    // expected is refused (and fails closed) instead of hanging every
+    // command that reads policy.
+    match mantra_core::fsio::read(path, MAX_FILE_BYTES) {
+        Ok(buf) => Ok(Some(buf)),
+        Err(mantra_core::InputError::TooLarge { limit, .. }) => Err(ReadError::TooLarge {
             path: path.to_path_buf(),
-            source: e,
-        })?;
-    if buf.len() as u64 > MAX_FILE_BYTES {
-        return Err(ReadError::TooLarge {
+            limit,
+        }),
+        Err(mantra_core::InputError::Io { source, .. }) => Err(ReadError::Io {
             path: path.to_path_buf(),
-            limit: MAX_FILE_BYTES,
-        });
+            source,
+        }),
+        Err(mantra_core::InputError::NotRegular { kind, .. }) => Err(ReadError::Refused {
+            path: path.to_path_buf(),
+            reason: format!("it is {kind}, not a regular file"),
+        }),
+        Err(e) => Err(ReadError::Other {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }),
     }
-    Ok(Some(buf))
 }
 
 /// Lists `*.yaml`/`*.yml` files of a drop-in directory in lexical order;
@@ -132,10 +135,13 @@ fn check_secure(path: &Path, root: &Path, uid: u32) -> Result<(), ReadError> {
     if link_md.file_type().is_symlink() {
         check(path, &link_md)?;
     }
-    let md = std::fs::metadata(path).map_err(|e| io(path, e))?;
-    if !md.is_file() {
-        return Err(refuse(path, "not a regular file".into()));
-    }
+    let md = match mantra_core::fsio::check_regular(path) {
+        Ok(md) => md,
+        Err(mantra_core::InputError::NotRegular { kind, .. }) => {
+            return Err(refuse(path, format!("it is {kind}, not a regular file")));
+        }
+        Err(e) => return Err(io(path, e.into())),
+    };
     check(path, &md)?;
     let mut dir = path.parent();
     while let Some(d) = dir {

@@ -50,9 +50,9 @@ impl Validation {
 /// errors are problems with a line.
 pub fn validate_file(path: &Path) -> Result<Validation, ReadError> {
     let bytes = files::read_checked(path, Path::new("/"), OwnerRule::NONE)?.ok_or_else(|| {
-        ReadError::Io {
+        ReadError::Other {
             path: path.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            message: "no such file".into(),
         }
     })?;
     let ext = path

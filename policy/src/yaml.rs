@@ -16,6 +16,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Value, ReadError> {
     if text.trim().is_empty() {
         return Ok(Value::Object(Default::default()));
     }
+    // Before the parser: it takes quadratic time on deep flow nesting.
+    use mantra_core::yaml_nesting::{check_flow_nesting, MAX_FLOW_DEPTH};
+    check_flow_nesting(text, MAX_FLOW_DEPTH).map_err(|e| ReadError::Yaml {
+        path: path.to_path_buf(),
+        line: e.line,
+        message: format!("nested more than {} levels deep: refused", e.max),
+    })?;
     serde_norway::from_str::<Value>(text).map_err(|e| ReadError::Yaml {
         path: path.to_path_buf(),
         line: e.location().map(|l| l.line()).unwrap_or(1),

@@ -683,3 +683,66 @@ fn reg_file_parses_into_the_same_registry() {
             .contains("line 2")
     );
 }
+
+/// Deeply nested flow collections made the YAML parser quadratic (4 MB
+/// took minutes, and a user config is read by every `git commit`). They are
+/// refused before parsing, with the line, and a policy file refused that
+/// way fails closed like any unreadable one.
+#[test]
+fn deeply_nested_yaml_is_refused_before_parsing() {
+    let r = Root::new(Platform::Linux);
+    let deep = format!("logging:\n  level: debug\nx: {}", "[".repeat(3 << 20));
+    r.write(USER, &deep);
+    r.write(
+        ETC,
+        &format!("network:\n  enabled: true\ny: {}", "{a: ".repeat(100_000)),
+    );
+    let e = r.load();
+    assert_eq!(e.report.errors.len(), 2, "{:?}", e.report.errors);
+    for err in &e.report.errors {
+        assert!(
+            err.message.contains("nested more than 64 levels"),
+            "{}",
+            err.message
+        );
+    }
+    assert!(e.report.errors.iter().any(|e| e.message.contains(":3:")));
+    assert!(
+        !e.policy.network.enabled,
+        "the refused policy file fails closed"
+    );
+}
+
+/// A FIFO or a device where a policy file is expected is refused at once
+/// (it used to block, or be read without end), and fails closed.
+#[test]
+fn a_fifo_or_a_device_as_policy_file_is_refused_and_fails_closed() {
+    let r = Root::new(Platform::Linux);
+    let etc = r.path().join(ETC);
+    std::fs::create_dir_all(etc.parent().unwrap()).unwrap();
+    std::fs::set_permissions(
+        etc.parent().unwrap(),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        etc.parent().unwrap().parent().unwrap(),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&etc)
+        .status()
+        .unwrap()
+        .success());
+    let e = r.load();
+    assert!(!e.policy.network.enabled);
+    assert!(e.report.errors[0].fail_closed);
+    assert!(
+        e.report.errors[0].message.contains("FIFO"),
+        "{}",
+        e.report.errors[0].message
+    );
+    let v = mantra_policy::validate_file(&etc).unwrap_err().to_string();
+    assert!(v.contains("FIFO"), "{v}");
+}
