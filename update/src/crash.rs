@@ -111,13 +111,17 @@ impl CrashReport {
     }
 }
 
-/// Writes a report atomically with mode 0600; returns its path.
+/// The largest crash report read back for upload: reports are a few
+/// hundred bytes; anything far larger was not written by Mantra.
+const REPORT_LIMIT: u64 = 1024 * 1024;
+
+/// Writes a report atomically with mode 0600 (its directory `0700`);
+/// returns its path.
 pub fn write_report(dir: &Path, report: &CrashReport) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
     let name = format!("crash-{}-{}.json", report.time_unix, std::process::id());
     let dest = dir.join(name);
     let body = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
-    crate::files::write_private_atomic(&dest, &body)?;
+    mantra_core::fsio::write_private_atomic(&dest, &body)?;
     Ok(dest)
 }
 
@@ -199,7 +203,7 @@ pub fn upload_pending(policy: &Policy, dir: &Path) -> Result<UploadOutcome, Uplo
             path: path.clone(),
             source: e,
         };
-        let bytes = std::fs::read(&path).map_err(io)?;
+        let bytes = mantra_core::fsio::read(&path, REPORT_LIMIT).map_err(|e| io(e.into()))?;
         let Ok(report) = serde_json::from_slice::<CrashReport>(&bytes) else {
             continue;
         };

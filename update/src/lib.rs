@@ -8,7 +8,6 @@
 
 pub mod check;
 pub mod crash;
-mod files;
 pub mod guard;
 pub mod manifest;
 pub mod schedule;

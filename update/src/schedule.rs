@@ -36,7 +36,9 @@ pub struct LastCheck {
 /// Reads the record; `None` when there is none or it does not parse (the
 /// next check then runs as if none had).
 pub fn read(path: &Path) -> Option<LastCheck> {
-    let text = std::fs::read(path).ok()?;
+    // A few hundred bytes when Mantra wrote it; bounded and non-blocking
+    // whatever sits there instead.
+    let text = mantra_core::fsio::read(path, 1024 * 1024).ok()?;
     serde_json::from_slice(&text).ok()
 }
 
@@ -80,7 +82,7 @@ pub fn check_and_record(
     };
     let written = serde_json::to_vec_pretty(&last)
         .map_err(std::io::Error::other)
-        .and_then(|body| crate::files::write_private_atomic(path, &body));
+        .and_then(|body| mantra_core::fsio::write_private_atomic(path, &body));
     (last, written)
 }
 

@@ -38,6 +38,9 @@ fn panic_hook_writes_a_private_report() {
     assert_eq!(files.len(), 1);
     let meta = std::fs::metadata(&files[0]).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    // The folder of reports is private too (it was created 0755).
+    let dir_mode = std::fs::metadata(&reports).unwrap().permissions().mode();
+    assert_eq!(dir_mode & 0o777, 0o700);
     let report: CrashReport = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
     assert!(
         report.location.contains("crash_reports.rs"),
