@@ -13,6 +13,10 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+    /// Not a regular file (a FIFO, a device…), or larger than a source of
+    /// its kind may be: refused without blocking or reading it.
+    #[error(transparent)]
+    Input(#[from] mantra_core::InputError),
     /// The database is locked by its application (e.g. Cursor mid-write).
     /// Transient: retry later; keep what was indexed before.
     #[error(

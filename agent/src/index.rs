@@ -32,6 +32,9 @@ use crate::store::{Store, StoreError};
 const BATCH_SOURCES: usize = 256;
 /// Bytes of source content per transaction, at most (roughly).
 const BATCH_BYTES: u64 = 8 * 1024 * 1024;
+/// How often a writer waiting for prepared sources checks for a stop
+/// request and for a worker waiting for the bytes its partial batch holds.
+const WRITER_POLL: Duration = Duration::from_millis(20);
 
 /// What an index run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -165,7 +168,7 @@ const TAIL_WINDOW: u64 = 4096;
 fn tail_hash(path: &Path, offset: u64) -> std::io::Result<u64> {
     use std::io::{Read, Seek, SeekFrom};
     let start = offset.saturating_sub(TAIL_WINDOW);
-    let mut f = std::fs::File::open(path)?;
+    let mut f = mantra_core::fsio::open_file(path)?;
     f.seek(SeekFrom::Start(start))?;
     let mut buf = Vec::with_capacity(TAIL_WINDOW as usize);
     f.take(offset - start).read_to_end(&mut buf)?;
@@ -390,6 +393,30 @@ fn prepare(
     for s in &out.sessions {
         sessions.push(prepare_session(scanner, state, config, s).map_err(|e| err(&e))?);
     }
+    if out.stats.skipped_oversized > 0 {
+        let end = match w.source.resume_mode() {
+            ResumeMode::Append => out.next_offset,
+            ResumeMode::Reparse => w.size,
+        };
+        let placeholders = oversized_placeholders(scanner, state, &w, end).map_err(|e| err(&e))?;
+        match sessions.first_mut() {
+            Some(s) => s.messages.extend(placeholders),
+            None => sessions.push(PreparedSession {
+                // The parsers name a one-file session after its file.
+                native_id: w
+                    .source
+                    .path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                project: None,
+                title: None,
+                started_at: None,
+                metadata: "{}".into(),
+                messages: placeholders,
+            }),
+        }
+    }
     let read = w.size.saturating_sub(w.from);
     let next_offset = match w.source.resume_mode() {
         ResumeMode::Append => out.next_offset,
@@ -414,6 +441,31 @@ fn prepare(
         out.stats,
         read,
     ))
+}
+
+/// Placeholder messages, with their findings, for the records of `w` too
+/// long to parse (see [`crate::oversized`]). A compressed source is scanned
+/// whole, decompressed as a stream: its records have no file offsets.
+fn oversized_placeholders(
+    scanner: &Scanner,
+    state: &mut mantra_detect::ScanState,
+    w: &Work,
+    end: u64,
+) -> Result<Vec<PreparedMessage>, String> {
+    let path = &w.source.path;
+    let ts = w.mtime_ns / 1_000_000;
+    if w.source.kind == crate::SourceKind::CodexJsonlZst {
+        let file = mantra_core::fsio::open_file(path).map_err(|e| e.to_string())?;
+        let decoder = zstd::stream::read::Decoder::new(file).map_err(|e| e.to_string())?;
+        let findings = scanner
+            .scan_reader(state, decoder, "record.json")
+            .map_err(|e| e.to_string())?;
+        return Ok(vec![crate::oversized::placeholder(0..0, &findings, ts)]);
+    }
+    let records =
+        crate::oversized::find_long_lines(path, w.from, end, crate::oversized::RECORD_LIMIT)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    crate::oversized::placeholder_messages(scanner, state, path, &records, ts)
 }
 
 /// Runs that read fewer bytes than this build the search index on the
@@ -554,7 +606,60 @@ pub fn index_sources(
         let mut batch_bytes = 0u64;
         let mut pending_progress = Vec::new();
         let mut write_err = None;
-        for item in rx.iter() {
+        // Commits the batch, gives its bytes back to the workers and
+        // reports its progress. False when the loop must end.
+        let mut commit = |batch: &mut Vec<PreparedSource>,
+                          batch_bytes: &mut u64,
+                          pending: &mut Vec<u64>,
+                          report: &mut IndexReport,
+                          write_err: &mut Option<IndexError>|
+         -> bool {
+            let flushed = flush(store, batch, &side, report);
+            budget.release(*batch_bytes);
+            *batch_bytes = 0;
+            if let Err(e) = flushed {
+                *write_err = Some(e);
+                return false;
+            }
+            for b in pending.drain(..) {
+                progress(IndexEvent::Done { bytes: b });
+            }
+            if cancel.load(Ordering::Relaxed) {
+                report.cancelled = true;
+                return false;
+            }
+            true
+        };
+        loop {
+            // Polled, not blocking: a stop request is seen within a poll
+            // even while every worker is deep in a large source.
+            let next_item = match rx.recv_timeout(WRITER_POLL) {
+                Ok(item) => Some(item),
+                Err(mpsc::RecvTimeoutError::Disconnected) => None,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if cancel.load(Ordering::Relaxed) {
+                        report.cancelled = true;
+                        break;
+                    }
+                    // A worker waits for room that only this held, not yet
+                    // full batch would free: commit it now, or both wait
+                    // for each other for ever.
+                    if !batch.is_empty()
+                        && budget.has_waiters()
+                        && !commit(
+                            &mut batch,
+                            &mut batch_bytes,
+                            &mut pending_progress,
+                            &mut report,
+                            &mut write_err,
+                        )
+                    {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let Some(item) = next_item else { break };
             match item {
                 Ok((prepared, stats, read)) => {
                     report.parse.add(&stats);
@@ -567,26 +672,20 @@ pub fn index_sources(
                     tracing::warn!(path = %path.display(), %reason, "source not indexed");
                     report.sources_failed += 1;
                     report.errors.push((path, reason));
-                    progress(IndexEvent::Done { bytes: 0 });
+                    pending_progress.push(0);
                 }
             }
-            if batch.len() >= BATCH_SOURCES
-                || batch_bytes >= batch_target(report.bytes - batch_bytes, total)
+            if (batch.len() >= BATCH_SOURCES
+                || batch_bytes >= batch_target(report.bytes - batch_bytes, total))
+                && !commit(
+                    &mut batch,
+                    &mut batch_bytes,
+                    &mut pending_progress,
+                    &mut report,
+                    &mut write_err,
+                )
             {
-                let flushed = flush(store, &mut batch, &side, &mut report);
-                budget.release(batch_bytes);
-                if let Err(e) = flushed {
-                    write_err = Some(e);
-                    break;
-                }
-                batch_bytes = 0;
-                for b in pending_progress.drain(..) {
-                    progress(IndexEvent::Done { bytes: b });
-                }
-                if cancel.load(Ordering::Relaxed) {
-                    report.cancelled = true;
-                    break;
-                }
+                break;
             }
         }
         stop.store(true, Ordering::Relaxed);
@@ -655,45 +754,68 @@ fn batch_target(committed: u64, total: u64) -> u64 {
 /// Bytes of prepared sources between the workers and the store: a worker
 /// waits before handing over more once `limit` is reached, and the writer
 /// gives bytes back as it commits them. One source larger than the limit
-/// still passes when nothing else is in flight, so nothing waits forever.
+/// still passes when nothing else is in flight; and since the writer may
+/// hold bytes in a batch it has not filled yet, it asks
+/// [`InFlight::has_waiters`] and commits early rather than wait for items a
+/// blocked worker can never send.
 struct InFlight {
-    bytes: Mutex<u64>,
+    state: Mutex<Held>,
     freed: Condvar,
     limit: u64,
+}
+
+#[derive(Default)]
+struct Held {
+    bytes: u64,
+    waiting: usize,
 }
 
 impl InFlight {
     fn new(limit: u64) -> InFlight {
         InFlight {
-            bytes: Mutex::new(0),
+            state: Mutex::new(Held::default()),
             freed: Condvar::new(),
             limit,
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Waits until `n` more bytes fit. False when `stop` was set meanwhile.
     fn acquire(&self, n: u64, stop: &AtomicBool) -> bool {
-        let mut held = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
-        while *held > 0 && *held + n > self.limit {
-            if stop.load(Ordering::Relaxed) {
-                return false;
+        let mut held = self.lock();
+        if held.bytes > 0 && held.bytes + n > self.limit {
+            held.waiting += 1;
+            while held.bytes > 0 && held.bytes + n > self.limit {
+                if stop.load(Ordering::Relaxed) {
+                    held.waiting -= 1;
+                    return false;
+                }
+                // Timed, so a stop raised between the check and the wait
+                // is seen promptly even without a wake-up.
+                held = self
+                    .freed
+                    .wait_timeout(held, Duration::from_millis(50))
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
             }
-            // Timed, so a stop raised between the check and the wait is
-            // seen promptly even without a wake-up.
-            held = self
-                .freed
-                .wait_timeout(held, Duration::from_millis(50))
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+            held.waiting -= 1;
         }
-        *held += n;
+        held.bytes += n;
         true
     }
 
     fn release(&self, n: u64) {
-        let mut held = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
-        *held = held.saturating_sub(n);
+        let mut held = self.lock();
+        held.bytes = held.bytes.saturating_sub(n);
         self.freed.notify_all();
+    }
+
+    /// Whether a worker is waiting for bytes to be given back.
+    fn has_waiters(&self) -> bool {
+        self.lock().waiting > 0
     }
 
     fn wake_all(&self) {

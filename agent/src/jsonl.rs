@@ -9,11 +9,10 @@
 //!   Glued `{…}{…}` records (crash recovery) yield every complete value.
 //! - Invalid UTF-8 is replaced lossily; NUL bytes are dropped.
 //! - Memory is linear in the longest line, and lines above a cap are skipped
-//!   without buffering them.
+//!   without buffering them (the indexer scans them apart: `oversized`).
 //!
 //! It does not interpret records: parsers do.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -35,7 +34,7 @@ pub struct JsonlOptions {
 impl Default for JsonlOptions {
     fn default() -> Self {
         JsonlOptions {
-            max_line_bytes: 512 * 1024 * 1024,
+            max_line_bytes: crate::oversized::RECORD_LIMIT,
             eof_is_final: false,
         }
     }
@@ -213,7 +212,7 @@ pub fn read_jsonl_file(
     opts: JsonlOptions,
     on_record: impl FnMut(JsonlRecord),
 ) -> Result<JsonlOutcome, SourceError> {
-    let mut file = File::open(path).map_err(|e| SourceError::io(path, e))?;
+    let mut file = mantra_core::fsio::open_file(path)?;
     let len = file.metadata().map_err(|e| SourceError::io(path, e))?.len();
     if start_offset > len {
         return Err(SourceError::OffsetBeyondEnd {

@@ -27,6 +27,7 @@ pub mod lifecycle;
 pub mod lock;
 pub mod logging;
 pub mod model;
+pub mod oversized;
 pub mod paths;
 pub mod sources;
 pub mod store;

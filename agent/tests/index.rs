@@ -436,3 +436,47 @@ fn a_small_run_builds_the_index_without_extra_threads() {
         .expect("complete after an append");
     assert_eq!(store.search("mango", None, 10, &hl()).expect("s").len(), 1);
 }
+
+/// A source larger than the bytes allowed in flight (two batches), indexed
+/// next to a small one: the small one sits in the writer's unfilled batch
+/// while the large one waits for room. Before the writer committed early
+/// for a waiting worker, both waited for each other for ever (seen on
+/// real homes: any transcript over ~16 MiB next to another one).
+#[test]
+fn a_source_larger_than_the_in_flight_budget_next_to_a_small_one_is_indexed() {
+    let env = Env::new();
+    write_session(&env);
+    let big = env.claude_file(CWD, "99999999-2222-4333-8444-555555555555");
+    let mut text = String::new();
+    let filler = "lorem ipsum dolor sit amet consectetur ".repeat(256);
+    let mut i = 0;
+    while text.len() < 20 * 1024 * 1024 {
+        text.push_str(&user_line(
+            "99999999-2222-4333-8444-555555555555",
+            CWD,
+            &format!("big{i}"),
+            "2026-01-01T11:00:00Z",
+            &filler,
+        ));
+        i += 1;
+    }
+    append(&big, &text);
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let mut store = env.open();
+        let opts = mantra_agent::index::IndexOptions {
+            threads: 2,
+            ..Default::default()
+        };
+        let r = env.index_with(&mut store, &AgentConfig::default(), &opts);
+        let _ = done_tx.send(r);
+    });
+    // Not a speed check: the run takes a second or two; a deadlock never
+    // ends, and this bounds how long the test waits to say so.
+    let r = done_rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the index run deadlocked");
+    thread.join().expect("join");
+    assert_eq!(r.sources_indexed, 2, "{r:?}");
+    assert_eq!(r.messages, 3 + i as u64, "{r:?}");
+}

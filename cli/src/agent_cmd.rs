@@ -5,7 +5,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -371,6 +371,8 @@ fn project_scope(
 }
 
 fn index(dir: &DataDir, config: &AgentConfig, a: IndexArgs) -> Result<u8> {
+    // First: from here on a stop request ends the run at a safe point.
+    let cancel = crate::interrupt::install(crate::interrupt::INTERRUPTED)?;
     let env = discovery_env()?;
     let mut store = open(dir, config, OpenMode::Create)?;
     let scanner = scanner(dir, config)?;
@@ -384,7 +386,6 @@ fn index(dir: &DataDir, config: &AgentConfig, a: IndexArgs) -> Result<u8> {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    let cancel = AtomicBool::new(false);
     let started = std::time::Instant::now();
     let report = mantra_agent::index::index_sources(
         &mut store,
@@ -426,7 +427,19 @@ fn index(dir: &DataDir, config: &AgentConfig, a: IndexArgs) -> Result<u8> {
     } else {
         print_report(&report, exposed, elapsed);
     }
-    Ok(0)
+    Ok(index_exit_code(&report))
+}
+
+/// `mantra index` exits 130 when interrupted, 2 when a source could not be
+/// read (the others are indexed, and the failures listed above), else 0.
+fn index_exit_code(report: &IndexReport) -> u8 {
+    if report.cancelled {
+        crate::interrupt::INTERRUPTED
+    } else if report.sources_failed > 0 {
+        2
+    } else {
+        0
+    }
 }
 
 /// Deletes the sessions idle for longer than `days` and logs the run in
@@ -457,6 +470,7 @@ fn report_json(r: &IndexReport, exposed: usize, elapsed: std::time::Duration) ->
         "exposed_secrets": exposed,
         "skipped_corrupt_records": r.parse.skipped_corrupt,
         "seconds": elapsed.as_secs_f64(),
+        "cancelled": r.cancelled,
         "errors": r.errors.iter().map(|(p, e)| serde_json::json!({"path": p, "error": e})).collect::<Vec<_>>(),
     })
 }
@@ -484,6 +498,15 @@ fn print_report(r: &IndexReport, exposed: usize, elapsed: std::time::Duration) {
     for (p, e) in r.errors.iter().take(10) {
         eprintln!("mantra: warning: {}: {e}", p.display());
     }
+    if r.errors.len() > 10 {
+        eprintln!(
+            "mantra: warning: {} more source(s) could not be read (--json lists them all)",
+            r.errors.len() - 10
+        );
+    }
+    if r.cancelled {
+        eprintln!("mantra: interrupted; the next run resumes from the last committed batch");
+    }
 }
 
 fn agent_run(dir: &DataDir, config: &AgentConfig, a: RunArgs) -> Result<u8> {
@@ -493,12 +516,9 @@ fn agent_run(dir: &DataDir, config: &AgentConfig, a: RunArgs) -> Result<u8> {
     let _lock = mantra_agent::lock::AgentLock::acquire(dir)?;
     // Before the slow start-up (engine build): a stop request from then on
     // is a clean exit that releases the lock and clears the pid.
-    let cancel = Arc::new(AtomicBool::new(false));
-    {
-        let cancel = cancel.clone();
-        ctrlc::set_handler(move || cancel.store(true, Ordering::Relaxed))
-            .context("cannot install the signal handler")?;
-    }
+    // A service manager's stop is this service's normal end: exit 0 even
+    // when forced.
+    let cancel = crate::interrupt::install(0)?;
     let mut store = open(dir, config, OpenMode::Create)?;
     let scanner = scanner(dir, config)?;
     crate::update_cmd::spawn_periodic_checks(

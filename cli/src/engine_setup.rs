@@ -51,8 +51,7 @@ impl RuleArgs {
             builder.min_severity(floor.max(policy.rules.min_severity));
         }
         for path in &self.rule_files {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read rule file {}", path.display()))?;
+            let text = read_rule_file(path)?;
             builder.add_yaml(&path.display().to_string(), &text);
         }
         builder.disable(self.disabled.iter().cloned());
@@ -62,6 +61,17 @@ impl RuleArgs {
         }
         Ok(Arc::new(rules))
     }
+}
+
+/// The largest rule file read: the built-in rules, all of them, are a few
+/// hundred kilobytes.
+const RULE_FILE_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// Reads a rule file given on the command line: bounded, and refused when
+/// it is not a regular file (a FIFO would block, a device never end).
+pub fn read_rule_file(path: &std::path::Path) -> Result<String> {
+    mantra_core::fsio::read_to_string(path, RULE_FILE_LIMIT)
+        .with_context(|| format!("cannot read rule file {}", path.display()))
 }
 
 /// The rules policy puts in force: built-in rules, plus `rules.custom`

@@ -8,6 +8,7 @@ mod audit_cmd;
 mod doctor_cmd;
 mod engine_setup;
 mod hooks_cmd;
+mod interrupt;
 mod output;
 mod paths;
 mod policy_cmd;
@@ -69,6 +70,7 @@ enum Command {
 
 fn main() -> ExitCode {
     update_cmd::install_crash_hook();
+    end_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let _log_guard = match &cli.command {
         Command::Agent(cmd) => agent_cmd::init_logging(cmd, &cli.log_level),
@@ -94,11 +96,45 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        Err(e) if is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mantra: error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// A reader that stops early (`mantra rules list | head`) closes the pipe:
+/// the output nobody reads is not an error, and certainly not a crash.
+/// `println!` panics on a closed stdout; that panic ends the process with
+/// success and without a crash report, as other well-behaved tools do.
+fn end_quietly_on_closed_pipe() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("");
+        // The panic carries only the I/O error's text: EPIPE's on Unix,
+        // ERROR_NO_DATA's (232) on Windows.
+        let lower = message.to_ascii_lowercase();
+        if lower.starts_with("failed printing to stdout")
+            && (lower.contains("broken pipe") || lower.contains("os error 232"))
+        {
+            std::process::exit(0);
+        }
+        previous(info);
+    }));
+}
+
+/// Whether an error comes from writing to a closed pipe.
+fn is_closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn init_logging(level: &str) {

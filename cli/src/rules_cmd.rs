@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use mantra_detect::check::check_examples;
 use mantra_detect::engine::hyperscan_version;
@@ -70,9 +70,8 @@ pub fn run(cmd: RulesCommand) -> Result<u8> {
     }
 }
 
-fn check(file: &PathBuf, args: &RuleArgs) -> Result<u8> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+fn check(file: &std::path::Path, args: &RuleArgs) -> Result<u8> {
+    let text = crate::engine_setup::read_rule_file(file)?;
     let origin = file.display().to_string();
     let parsed = mantra_detect::ruleset::parse_rule_file(&text);
     let mut builder = RuleSetBuilder::with_builtin();

@@ -222,7 +222,9 @@ pub fn scan(args: ScanArgs) -> Result<u8> {
         ..ScanOptions::default()
     };
     if let Some(path) = &args.baseline {
-        let text = std::fs::read_to_string(path)
+        // A baseline holds one 64-character fingerprint per accepted
+        // secret: 64 MiB is a million of them.
+        let text = mantra_core::fsio::read_to_string(path, 64 * 1024 * 1024)
             .with_context(|| format!("cannot read baseline {}", path.display()))?;
         let baseline =
             Baseline::parse(&text).with_context(|| format!("baseline {}", path.display()))?;
@@ -266,13 +268,23 @@ pub fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |out| out.write_all(bytes))
+}
+
+/// Writes `path` through a temporary file beside it, renamed over it once
+/// `write` succeeded and the data is synced: the old file stays whole until
+/// then (also when it is the file being read, as with `redact f -o f`).
+fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
+    write(tmp.as_file_mut())
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
     tmp.persist(path)
@@ -293,20 +305,45 @@ pub fn redact(args: RedactArgs) -> Result<u8> {
     };
     let scanner = build_scanner(&mut input, ScanOptions::default())?;
     let mut state = scanner.state()?;
-    let (content, display) = if args.path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf)
-            .context("cannot read stdin")?;
-        (buf, "<stdin>".to_string())
+    // Streamed twice, never held whole: once to find the secrets (in
+    // bounded chunks), once to copy it with them replaced. Standard input
+    // cannot be read twice, so it is spooled to an unnamed temporary file
+    // (0600, gone when closed, never visible by name).
+    let (mut file, display) = if args.path.as_os_str() == "-" {
+        let mut spool = tempfile::tempfile().context("cannot create a temporary file")?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut spool).context("cannot read stdin")?;
+        (spool, "<stdin>".to_string())
     } else {
         let display = args.path.display().to_string();
-        let bytes = std::fs::read(&args.path).with_context(|| format!("cannot read {display}"))?;
-        (bytes, display)
+        let file = mantra_core::fsio::open_file(&args.path)?;
+        (file, display)
     };
-    let findings = scanner.scan_bytes(&mut state, &content, &display)?;
-    let mut redacted = Vec::with_capacity(content.len());
-    let count = mantra_detect::redact::redact_stream(&content[..], &mut redacted, &findings)?;
-    write_output(args.out.as_deref(), &redacted)?;
+    use std::io::Seek;
+    file.rewind()
+        .with_context(|| format!("cannot read {display}"))?;
+    let findings = scanner.scan_reader(&mut state, &file, &display)?;
+    file.rewind()
+        .with_context(|| format!("cannot read {display}"))?;
+    let input = std::io::BufReader::with_capacity(256 * 1024, file);
+    let count = match args.out.as_deref() {
+        None => {
+            let out = std::io::BufWriter::new(std::io::stdout().lock());
+            mantra_detect::redact::redact_stream(input, out, &findings)
+                .context("cannot write to stdout")?
+        }
+        Some(path) => {
+            let mut count = 0;
+            write_atomic_with(path, |out| {
+                count = mantra_detect::redact::redact_stream(
+                    input,
+                    std::io::BufWriter::new(out),
+                    &findings,
+                )?;
+                Ok(())
+            })?;
+            count
+        }
+    };
     eprintln!("mantra: redacted {count} secret(s) in {display}");
     Ok(0)
 }

@@ -819,3 +819,126 @@ fn project_isolation_scopes_to_the_current_directory_s_project() {
     let hits: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(hits.as_array().map(Vec::len), Some(2));
 }
+
+/// Waits for `child` at most `limit`; kills it and fails when it is still
+/// running then (a hang, not a slow run: the limit is generous).
+#[cfg(unix)]
+fn wait_or_fail(mut child: std::process::Child, limit_secs: u64, what: &str) -> Output {
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed().as_secs() >= limit_secs {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} still running after {limit_secs} s: it hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// A FIFO (or a symlink to one) where a transcript is expected used to
+/// block `open()` for ever, and the agent then ignored SIGTERM. It is
+/// refused with a reason; the other sessions are indexed, and the run
+/// exits 2 because a source could not be read.
+#[cfg(unix)]
+#[test]
+fn a_fifo_where_a_transcript_is_expected_is_refused_and_the_rest_indexed() {
+    let t = T::new();
+    two_projects(&t);
+    let dir = t.home.join(".claude/projects/-work-alpha");
+    let fifo = dir.join("cccccccc-0000-4000-8000-000000000003.jsonl");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo")
+        .success());
+    std::os::unix::fs::symlink(
+        &fifo,
+        dir.join("dddddddd-0000-4000-8000-000000000004.jsonl"),
+    )
+    .expect("symlink");
+    let child = t
+        .cmd(&["index", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let o = wait_or_fail(child, 120, "mantra index over a FIFO");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    // The FIFO itself is not a file discovery picks; the symlink is.
+    assert_eq!(report["sources_failed"], 1, "{report}");
+    assert_eq!(report["sessions"], 2, "{report}");
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("FIFO"), "{errors}");
+}
+
+/// SIGTERM mid-index: the run stops at its next safe point, says so, exits
+/// 130, and the next run completes the index with nothing lost or doubled.
+#[cfg(unix)]
+#[test]
+fn sigterm_mid_index_stops_it_and_the_next_run_resumes() {
+    let t = T::new();
+    let (files, msgs) = (400, 60); // ~45 MB
+    big_tree(&t, files, msgs);
+    let mut child = t
+        .cmd(&["index"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Signal once the store exists (indexing has begun).
+    let start = std::time::Instant::now();
+    while !t.data.join("sessions.db").exists() && start.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the run ended before the signal could test anything: make the corpus larger"
+    );
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success());
+    let o = wait_or_fail(child, 60, "mantra index after SIGTERM");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("next run resumes"), "{stderr}");
+    let (sessions, total) = total_messages(&t);
+    assert_eq!(total, sessions as i64 * msgs as i64, "partial sessions");
+    assert!(sessions < files, "stopped mid-run ({sessions} of {files})");
+    t.ok(&["index"]);
+    assert_eq!(total_messages(&t), (files, (files * msgs) as i64));
+}
+
+/// A reader that closes the pipe (`mantra rules list | head -c1`) ends the
+/// command quietly with success: no panic message, no crash report.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_quietly_with_success() {
+    let t = T::new();
+    for args in [&["rules", "list"][..], &["version"], &["policy", "schema"]] {
+        let mut child = t
+            .cmd(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Closed before the command writes anything: every write fails.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+    assert!(
+        !t.data.join("crash-reports").exists(),
+        "a closed pipe is not a crash"
+    );
+}

@@ -81,7 +81,7 @@ fn find_histories(dir: &Path, depth: usize, budget: &mut usize, out: &mut Vec<Pa
 }
 
 pub fn parse(path: &Path) -> Result<ParseOutput, SourceError> {
-    let bytes = std::fs::read(path).map_err(|e| SourceError::io(path, e))?;
+    let bytes = mantra_core::fsio::read(path, super::WHOLE_FILE_LIMIT)?;
     let text = String::from_utf8_lossy(&bytes);
     let project = path
         .parent()

@@ -163,7 +163,7 @@ pub fn parse_jsonl(path: &Path, from_offset: u64) -> Result<ParseOutput, SourceE
 }
 
 fn read_header(path: &Path, st: &mut State) -> Result<(), SourceError> {
-    let file = std::fs::File::open(path).map_err(|e| SourceError::io(path, e))?;
+    let file = mantra_core::fsio::open_file(path)?;
     let mut first = Vec::new();
     // A session_meta line is small; cap so a pathological file cannot balloon.
     BufReader::new(file.take(16 * 1024 * 1024))
@@ -182,7 +182,7 @@ fn read_header(path: &Path, st: &mut State) -> Result<(), SourceError> {
 /// Parses a compressed (finished) rollout. A damaged stream keeps what was
 /// decoded before the damage and counts one corrupt record.
 pub fn parse_zst(path: &Path) -> Result<ParseOutput, SourceError> {
-    let file = std::fs::File::open(path).map_err(|e| SourceError::io(path, e))?;
+    let file = mantra_core::fsio::open_file(path)?;
     let decoder = zstd::stream::read::Decoder::new(file).map_err(|e| SourceError::io(path, e))?;
     let mut st = State::new(path);
     let opts = JsonlOptions {

@@ -72,7 +72,9 @@ pub fn discover(env: &DiscoveryEnv) -> Vec<SourceFile> {
 fn resolve_project(path: &Path) -> Option<ProjectRef> {
     let chats = path.ancestors().find(|a| file_name(a) == "chats")?;
     let project_dir = chats.parent()?;
-    if let Ok(root) = std::fs::read_to_string(project_dir.join(".project_root")) {
+    if let Ok(root) =
+        mantra_core::fsio::read_to_string(&project_dir.join(".project_root"), 64 * 1024)
+    {
         if let Some(p) = ProjectRef::from_recorded(root.trim()) {
             return Some(p);
         }

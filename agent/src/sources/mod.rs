@@ -122,9 +122,15 @@ impl Clock {
     }
 }
 
+/// The largest source read whole (JSON documents, Markdown histories).
+/// Parsed into memory, such a file costs several times its size; larger
+/// ones are refused with a reason instead of exhausting memory. Streamed
+/// sources (JSONL) have no such limit.
+pub(crate) const WHOLE_FILE_LIMIT: u64 = 512 * 1024 * 1024;
+
 /// Reads a whole JSON file (lossy on invalid UTF-8).
 pub(crate) fn read_json_file(path: &Path) -> Result<serde_json::Value, SourceError> {
-    let bytes = std::fs::read(path).map_err(|e| SourceError::io(path, e))?;
+    let bytes = mantra_core::fsio::read(path, WHOLE_FILE_LIMIT)?;
     let text = String::from_utf8_lossy(&bytes);
     serde_json::from_str(&text).map_err(|e| SourceError::Malformed {
         path: path.to_path_buf(),
