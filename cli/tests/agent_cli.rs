@@ -941,4 +941,8 @@ fn a_closed_pipe_ends_quietly_with_success() {
         !t.data.join("crash-reports").exists(),
         "a closed pipe is not a crash"
     );
+    // `version` builds no engine, so it writes no Hyperscan cache (nor
+    // anything else) into the data directory.
+    t.ok(&["version"]);
+    assert!(!t.data.exists(), "version wrote into the data directory");
 }

@@ -315,6 +315,55 @@ fn redact_writes_valid_jsonl_without_secrets() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
+/// `redact` streams: from stdin (spooled, not held), over a file larger
+/// than one scan chunk, and onto the file it reads (`-o` the same path:
+/// written beside it, then renamed, so the input is read whole first).
+#[test]
+fn redact_streams_stdin_large_files_and_in_place() {
+    let env = Env::new();
+    let secret = "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";
+    let filler = "lorem ipsum dolor sit amet\n".repeat(400_000); // ~11 MB
+    let body = format!("{{\"a\":\"{filler}\"}}\n{{\"b\":\"token {secret} end\"}}\n");
+    let p = env.path("big.jsonl");
+    std::fs::write(&p, &body).unwrap();
+    let out = env.run(&["redact", p.to_str().unwrap(), "-o", p.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(!text.contains(secret));
+    assert!(
+        text.contains("token [REDACTED:github-pat] end"),
+        "{}",
+        &text[text.len() - 80..]
+    );
+    assert_eq!(
+        text.len(),
+        body.len() - secret.len() + "[REDACTED:github-pat]".len()
+    );
+
+    let mut child = env
+        .cmd()
+        .args(["redact", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = body.clone();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(input.as_bytes()).unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+}
+
 #[test]
 fn custom_rules_are_added_checked_and_bad_ones_named() {
     let env = Env::new();
