@@ -19,7 +19,8 @@ use mantra_agent::store::query::{Highlight, SessionFilter};
 use mantra_agent::store::{OpenMode, Store};
 use mantra_agent::{AgentConfig, DataDir, DiscoveryEnv, Timestamp};
 use mantra_detect::audit_log::{self, AuditEvent, AuditRecord, DeleteTarget};
-use mantra_detect::{EngineKind, RuleSet, ScanOptions, Scanner};
+use mantra_detect::{EngineKind, ScanOptions, Scanner};
+use mantra_policy::Policy;
 
 /// The agent's subcommands, flattened into the top-level command.
 #[derive(Debug, Subcommand)]
@@ -206,10 +207,8 @@ pub fn init_logging(
 
 /// Runs an agent command with the default settings.
 pub fn run(cmd: AgentCommand) -> Result<u8> {
-    run_with_config(
-        cmd,
-        &config_from_policy(&crate::policy_cmd::effective().policy),
-    )
+    let policy = crate::policy_cmd::effective().policy;
+    run_with_config(cmd, &policy, &config_from_policy(&policy))
 }
 
 /// The agent settings the effective policy decides.
@@ -246,17 +245,17 @@ pub fn config_from_policy(policy: &mantra_policy::Policy) -> AgentConfig {
 }
 
 /// Runs an agent command with policy-derived settings.
-pub fn run_with_config(cmd: AgentCommand, config: &AgentConfig) -> Result<u8> {
+pub fn run_with_config(cmd: AgentCommand, policy: &Policy, config: &AgentConfig) -> Result<u8> {
     let dir = DataDir::new(
         mantra_agent::data_dir().context("cannot determine the data directory; set MANTRA_HOME")?,
     );
     match cmd {
-        AgentCommand::Index(a) => index(&dir, config, a),
-        AgentCommand::Agent(AgentSub::Run(a)) => agent_run(&dir, config, a),
+        AgentCommand::Index(a) => index(&dir, policy, config, a),
+        AgentCommand::Agent(AgentSub::Run(a)) => agent_run(&dir, policy, config, a),
         AgentCommand::Sessions(SessionsCmd::List(a)) => sessions_list(&dir, config, a),
         AgentCommand::Sessions(SessionsCmd::Show(a)) => sessions_show(&dir, config, a),
         AgentCommand::Search(a) => search(&dir, config, a),
-        AgentCommand::Share(a) => share(&dir, config, a),
+        AgentCommand::Share(a) => share(&dir, policy, config, a),
         AgentCommand::Delete(a) => delete(&dir, config, a),
         AgentCommand::Wipe(a) => wipe(&dir, config, a),
     }
@@ -275,16 +274,21 @@ fn open(dir: &DataDir, config: &AgentConfig, mode: OpenMode) -> Result<Store> {
     )?)
 }
 
-fn scanner(dir: &DataDir, config: &AgentConfig) -> Result<Arc<Scanner>> {
-    let (rules, errors) = RuleSet::builtin();
+/// The scanner of indexing and sharing: the rules policy puts in force
+/// (custom, disabled, severity floor) and its allowlisted secrets, exactly
+/// as `scan` and the hooks use them, so a secret an organisation's rule
+/// catches at commit is also redacted at rest and listed as exposed.
+fn scanner(dir: &DataDir, policy: &Policy, config: &AgentConfig) -> Result<Arc<Scanner>> {
+    let (rules, errors) = crate::engine_setup::policy_rules(policy).build();
     for e in &errors {
         tracing::warn!("rule not loaded: {e}");
     }
-    let opts = ScanOptions {
+    let mut opts = ScanOptions {
         fingerprint_key: config.fingerprint_key.clone(),
         engine_cache_dir: Some(dir.cache_dir()),
         ..Default::default()
     };
+    crate::engine_setup::apply_policy(&mut opts, policy);
     let s = Scanner::new(Arc::new(rules), EngineKind::default_available(), opts)
         .context("cannot build the detection engine")?;
     Ok(Arc::new(s))
@@ -370,12 +374,12 @@ fn project_scope(
     }
 }
 
-fn index(dir: &DataDir, config: &AgentConfig, a: IndexArgs) -> Result<u8> {
+fn index(dir: &DataDir, policy: &Policy, config: &AgentConfig, a: IndexArgs) -> Result<u8> {
     // First: from here on a stop request ends the run at a safe point.
     let cancel = crate::interrupt::install(crate::interrupt::INTERRUPTED)?;
     let env = discovery_env()?;
     let mut store = open(dir, config, OpenMode::Create)?;
-    let scanner = scanner(dir, config)?;
+    let scanner = scanner(dir, policy, config)?;
     let sources = mantra_agent::discover_all(&env);
     let bar =
         indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
@@ -509,7 +513,7 @@ fn print_report(r: &IndexReport, exposed: usize, elapsed: std::time::Duration) {
     }
 }
 
-fn agent_run(dir: &DataDir, config: &AgentConfig, a: RunArgs) -> Result<u8> {
+fn agent_run(dir: &DataDir, policy: &Policy, config: &AgentConfig, a: RunArgs) -> Result<u8> {
     let env = discovery_env()?;
     // Held until return: one agent per data directory, and `mantra doctor`
     // tells a running agent by this lock.
@@ -520,9 +524,9 @@ fn agent_run(dir: &DataDir, config: &AgentConfig, a: RunArgs) -> Result<u8> {
     // when forced.
     let cancel = crate::interrupt::install(0)?;
     let mut store = open(dir, config, OpenMode::Create)?;
-    let scanner = scanner(dir, config)?;
+    let scanner = scanner(dir, policy, config)?;
     crate::update_cmd::spawn_periodic_checks(
-        crate::policy_cmd::effective().policy,
+        policy.clone(),
         dir.root.join(mantra_update::schedule::STATE_FILE_NAME),
         std::time::Duration::from_secs(a.update_check_delay),
         cancel.clone(),
@@ -727,7 +731,7 @@ fn search(dir: &DataDir, config: &AgentConfig, a: SearchArgs) -> Result<u8> {
     Ok(0)
 }
 
-fn share(dir: &DataDir, config: &AgentConfig, a: ShareArgs) -> Result<u8> {
+fn share(dir: &DataDir, policy: &Policy, config: &AgentConfig, a: ShareArgs) -> Result<u8> {
     let format = match &a.format {
         Some(f) => ShareFormat::parse(f)
             .with_context(|| format!("unknown format {f:?} (expected md, json or html)"))?,
@@ -755,7 +759,7 @@ fn share(dir: &DataDir, config: &AgentConfig, a: ShareArgs) -> Result<u8> {
     let s = store.find_session(&a.id, project_id)?;
     let messages = store.session_messages(s.rowid)?;
     let rendered = mantra_agent::export::render(&s, &messages, format);
-    let scanner = scanner(dir, config)?;
+    let scanner = scanner(dir, policy, config)?;
     if let Err(e) = mantra_agent::export::verify_clean(&scanner, rendered.as_bytes(), format) {
         eprintln!("mantra: {e}; nothing was written");
         return Ok(1);
