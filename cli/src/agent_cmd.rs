@@ -306,9 +306,11 @@ pub fn parse_time(s: &str, now_ms: i64) -> Result<i64> {
         return Ok(ts.millis());
     }
     let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    // The parse error itself ("cannot parse integer from empty string")
+    // says nothing to a user: the message says what is accepted.
     let n: i64 = num
         .parse()
-        .with_context(|| format!("invalid time {s:?}: use RFC 3339 or 30m, 12h, 7d, 4w"))?;
+        .map_err(|_| anyhow::anyhow!("invalid time {s:?}: use RFC 3339 or 30m, 12h, 7d, 4w"))?;
     let ms = match unit.trim() {
         "s" => 1_000,
         "m" | "min" => 60_000,

@@ -67,6 +67,15 @@ pub fn run(args: &AuditArgs) -> Result<u8> {
         since: parse(&args.since)?,
         until: Some(parse(&args.until)?.unwrap_or(now)),
     };
+    if let (Some(since), Some(until)) = (period.since, period.until) {
+        if since > until {
+            anyhow::bail!(
+                "--since ({}) is later than --until ({}): the period is empty",
+                args.since.as_deref().unwrap_or_default(),
+                args.until.as_deref().unwrap_or("now")
+            );
+        }
+    }
     let report = gather::gather(&gather::Inputs {
         effective: &effective,
         agent: &agent,

@@ -126,6 +126,23 @@ fn a_wrong_key_or_a_bad_time_is_a_clear_error_with_exit_2() {
     let out = w.mantra(w.path(), &["audit", "--since", "soon"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("invalid time"), "{}", stderr(&out));
+
+    // No parser internals in the message.
+    let out = w.mantra(w.path(), &["audit", "--since", "d"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("use RFC 3339"), "{err}");
+    assert!(!err.contains("parse integer"), "{err}");
+
+    // An empty period is a mistake, not an empty report.
+    let out = w.mantra(w.path(), &["audit", "--since", "1d", "--until", "2d"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is later than --until"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
 }
 
 /// A report reads the store and changes nothing: the database file stays

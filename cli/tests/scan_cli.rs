@@ -364,6 +364,21 @@ fn redact_streams_stdin_large_files_and_in_place() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
 }
 
+/// A rule file of the wrong shape is described in a rule author's words,
+/// not by the Rust type the parser expected.
+#[test]
+fn a_malformed_rule_file_names_no_internal_type() {
+    let env = Env::new();
+    let p = env.path("rules.yaml");
+    for text in ["just a string\n", "rules: 3\n", "- id: x\n"] {
+        std::fs::write(&p, text).unwrap();
+        let out = env.run(&["rules", "check", p.to_str().unwrap()]);
+        let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+        assert_ne!(out.status.code(), Some(0), "{text}: {all}");
+        assert!(!all.contains("struct"), "{text}: {all}");
+    }
+}
+
 #[test]
 fn custom_rules_are_added_checked_and_bad_ones_named() {
     let env = Env::new();

@@ -239,11 +239,15 @@ impl RuleSetBuilder {
                     let id = value.get("id").and_then(|v| v.as_str()).map(str::to_owned);
                     match serde_norway::from_value::<RuleDef>(value) {
                         Ok(def) => self.add_def(origin, def, lazy),
-                        Err(e) => self.error(origin, id, e.to_string()),
+                        Err(e) => self.error(origin, id, plain_yaml_error(&e)),
                     }
                 }
             }
-            Err(e) => self.error(origin, None, format!("not a rule file: {e}")),
+            Err(e) => self.error(
+                origin,
+                None,
+                format!("not a rule file: {}", plain_yaml_error(&e)),
+            ),
         }
     }
 
@@ -330,7 +334,20 @@ pub fn check_definition(def: &RuleDef) -> Result<(), String> {
 /// Parses a rule file strictly, for `mantra rules check`.
 pub fn parse_rule_file(text: &str) -> Result<RuleFile, String> {
     check_yaml_nesting(text)?;
-    serde_norway::from_str(text).map_err(|e| e.to_string())
+    serde_norway::from_str(text).map_err(|e| plain_yaml_error(&e))
+}
+
+/// A YAML error in words a rule author knows: serde names the Rust type it
+/// expected (`expected struct Loose`), which means nothing outside this
+/// crate.
+fn plain_yaml_error(e: &serde_norway::Error) -> String {
+    e.to_string()
+        .replace("struct Loose", "a mapping with a `rules:` list")
+        .replace("struct RuleFile", "a mapping with a `rules:` list")
+        .replace(
+            "struct RuleDef",
+            "a rule (a mapping with id, name, severity, pattern…)",
+        )
 }
 
 /// Refuses rule YAML nested deeply enough to make the parser quadratic.
