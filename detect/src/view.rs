@@ -149,15 +149,25 @@ pub fn decode_strings(src: &[u8], state: LexState, resume_at: usize) -> (Decoded
 /// Finds the closing quote of the string whose content starts at `start`.
 /// Returns its offset (or `src.len()` when the string runs past the buffer)
 /// and whether the content holds a backslash.
+///
+/// A raw newline also ends the string: JSON strings cannot hold one, so it
+/// is the end of a record — or, in a decoded view, the separator after one
+/// decoded string. Without this, a decoded string with an odd number of
+/// quotes (`he said "hi`) would put the lexer of the next level out of step
+/// for the rest of the view, and a secret escaped in a later string would
+/// never be decoded.
 fn string_end(src: &[u8], start: usize) -> (usize, bool) {
     let mut pos = start;
     let mut escaped = false;
-    while let Some(i) = memchr::memchr2(b'"', b'\\', &src[pos..]) {
+    while let Some(i) = memchr::memchr3(b'"', b'\\', b'\n', &src[pos..]) {
         let at = pos + i;
-        if src[at] == b'"' {
+        if src[at] != b'\\' {
             return (at, escaped);
         }
         escaped = true;
+        if src.get(at + 1) == Some(&b'\n') {
+            return (at + 1, true);
+        }
         pos = at + 2; // skip the escaped byte, whatever it is
         if pos >= src.len() {
             return (src.len(), true);
