@@ -287,3 +287,32 @@ fn an_unbalanced_quote_in_one_string_does_not_hide_a_nested_secret() {
         );
     }
 }
+
+/// Found by the `scanner` fuzz target: decoded string values were joined
+/// by a newline alone, which a PEM body's class (`\s`) accepts, so a key
+/// that begins in one value and ends in a later one matched across them,
+/// and its span in the file took in the JSON between the values (a
+/// redaction there would break the record). A match never crosses from
+/// one string value into the next.
+#[test]
+fn a_match_never_spans_two_string_values() {
+    let body = "MIIEpAIBAAKCAQEAuMVMtvCVfkxmHBZLeD4vVoZUyfL7IkcYzqEg+jdwXcoq2FGRLAqjX3DFQsWaeXXc";
+    let line = format!(
+        "{{\"a\":\"-----BEGIN RSA PRIVATE KEY-----\\n{body}\",\"type\":\"image/png\",\"b\":\"{body}\\n-----END RSA PRIVATE KEY-----\"}}\n"
+    );
+    for (engine, scanner) in scanners() {
+        let mut state = scanner.state().expect("scan state");
+        let findings = scanner
+            .scan_bytes(&mut state, line.as_bytes(), "case.jsonl")
+            .expect("scan");
+        for f in &findings {
+            let span = &line.as_bytes()[f.offset as usize..(f.offset + f.length) as usize];
+            assert!(
+                !span.windows(3).any(|w| w == b"\",\""),
+                "{engine:?}: {} spans two values: {}",
+                f.rule_id,
+                String::from_utf8_lossy(span)
+            );
+        }
+    }
+}
