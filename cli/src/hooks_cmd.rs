@@ -127,6 +127,9 @@ pub fn hook_config(policy: &mantra_policy::Policy) -> Result<HookConfig> {
         config
             .audit_log
             .get_or_insert_with(|| mantra_detect::audit_log::audit_log_path(&data));
+        config
+            .session_store
+            .get_or_insert_with(|| mantra_agent::datadir::DataDir::new(&data).db_path());
     }
     Ok(config)
 }

@@ -31,18 +31,29 @@ pub fn human(findings: &[Finding], show_secrets: bool) -> String {
 pub fn summary(result: &ScanResult, elapsed: Duration, engine: EngineKind) {
     let mb = result.bytes as f64 / 1e6;
     let secs = elapsed.as_secs_f64().max(1e-6);
+    let mut tail = String::new();
+    if result.binary > 0 {
+        tail.push_str(&format!(
+            ", {} binary file(s) scanned with the high-confidence rules only",
+            result.binary
+        ));
+    }
+    if result.skipped > 0 {
+        tail.push_str(&format!(
+            ", {} file(s) skipped (excluded path or over the size limit)",
+            result.skipped
+        ));
+    }
+    if result.errors > 0 {
+        tail.push_str(&format!(", {} file(s) could not be scanned", result.errors));
+    }
     eprintln!(
-        "mantra: {} finding(s) in {} file(s), {:.1} MB in {:.2} s ({:.0} MB/s, {} engine){}",
+        "mantra: {} finding(s) in {} file(s), {:.1} MB in {:.2} s ({:.0} MB/s, {} engine){tail}",
         result.findings.len(),
         result.files,
         mb,
         secs,
         mb / secs,
         engine.name(),
-        if result.errors > 0 {
-            format!(", {} file(s) could not be scanned", result.errors)
-        } else {
-            String::new()
-        }
     );
 }

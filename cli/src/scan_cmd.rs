@@ -134,7 +134,14 @@ impl ScanInput {
 /// What a scan produced.
 pub struct ScanResult {
     pub findings: Vec<Finding>,
+    /// Files scanned, binary ones included.
     pub files: u64,
+    /// Of those, binary files (scanned with the high-confidence rules only).
+    pub binary: u64,
+    /// Files not scanned (excluded by a path glob, over the size limit):
+    /// counted so that the summary never reports fewer files than were
+    /// found without saying why.
+    pub skipped: u64,
     pub bytes: u64,
     pub errors: u64,
 }
@@ -144,6 +151,8 @@ fn run_scan(scanner: &Scanner, input: &ScanInput) -> Result<ScanResult> {
     let result = Mutex::new(ScanResult {
         findings: Vec::new(),
         files: 0,
+        binary: 0,
+        skipped: 0,
         bytes: 0,
         errors: 0,
     });
@@ -151,14 +160,19 @@ fn run_scan(scanner: &Scanner, input: &ScanInput) -> Result<ScanResult> {
         let Ok(mut r) = result.lock() else { return };
         match outcome {
             FileOutcome::Scanned {
-                findings, bytes, ..
+                findings,
+                bytes,
+                binary,
+                ..
             } => {
                 r.files += 1;
+                r.binary += u64::from(binary);
                 r.bytes += bytes;
                 r.findings.extend(findings);
             }
             FileOutcome::Skipped { path, reason } => {
-                tracing::debug!(%path, %reason, "skipped");
+                r.skipped += 1;
+                tracing::info!(%path, %reason, "skipped");
             }
             FileOutcome::Failed { path, error } => {
                 r.errors += 1;
@@ -177,6 +191,7 @@ fn run_scan(scanner: &Scanner, input: &ScanInput) -> Result<ScanResult> {
             path: "<stdin>".into(),
             findings,
             bytes: 0,
+            binary: false,
         });
     }
     // A path that does not resolve (missing, or a dangling link) is reported

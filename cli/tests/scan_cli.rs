@@ -478,3 +478,86 @@ fn a_dangling_symlink_argument_is_reported_not_ignored() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("dangling"));
 }
+
+/// A GitHub classic token with a valid checksum, made at run time.
+fn github_token(seed: u64) -> String {
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut x = seed | 1;
+    let body: String = (0..30)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            BASE62[(x % 62) as usize] as char
+        })
+        .collect();
+    let crc = mantra_detect::filter::base62_fixed(u64::from(crc32fast::hash(body.as_bytes())), 6);
+    format!("ghp_{body}{crc}")
+}
+
+/// The binary content policy: a NUL byte in the first 8 KiB of a JSONL
+/// does not make it skipped (it used to be "0 file(s)" and no finding), a
+/// binary blob is scanned with the high-confidence rules and counted, and
+/// the generic rule stays off binary noise.
+#[test]
+fn nul_bytes_and_binary_blobs_are_scanned_not_skipped() {
+    let env = Env::new();
+    let token = github_token(0x5eed_0001);
+    let jsonl = env.path("session.jsonl");
+    std::fs::write(
+        &jsonl,
+        format!("{{\"type\":\"user\",\"text\":\"a\u{0}b\"}}\n{{\"type\":\"user\",\"text\":\"use {token}\"}}\n"),
+    )
+    .unwrap();
+    let out = env.run(&["scan", "--format", "json", jsonl.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0]["rule_id"], "github-pat");
+    assert_eq!(v[0]["line"], 2);
+    assert!(err.contains("in 1 file(s)"), "{err}");
+    assert!(!stdout(&out).contains(&token));
+
+    // A PNG header, random-looking bytes, a token and a generic secret.
+    let other = github_token(0x5eed_0002);
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let mut x: u32 = 0x1234_5678;
+    for _ in 0..4096 {
+        x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        png.push((x >> 24) as u8);
+    }
+    png.extend_from_slice(format!("\n{other}\nDB_PASSWORD=2vk6cKRP1QTP7Bpz\n").as_bytes());
+    std::fs::write(env.path("image.png"), &png).unwrap();
+    let out = env.run(&[
+        "scan",
+        "--format",
+        "json",
+        env.path("image.png").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = v.iter().filter_map(|f| f["rule_id"].as_str()).collect();
+    assert_eq!(rules, ["github-pat"], "{v:?}");
+    assert!(
+        err.contains("1 binary file(s) scanned with the high-confidence rules only"),
+        "{err}"
+    );
+}
+
+/// Files left out (an excluded path) are counted in the summary, never
+/// silently missing from it.
+#[test]
+fn skipped_files_are_counted_in_the_summary() {
+    let env = Env::new();
+    let dir = env.path("tree");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.txt"), "hello\n").unwrap();
+    std::fs::write(dir.join("b.lock"), "hello\n").unwrap();
+    let out = env.run(&["scan", "--exclude", "*.lock", dir.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("in 1 file(s)"), "{err}");
+    assert!(err.contains("1 file(s) skipped"), "{err}");
+}

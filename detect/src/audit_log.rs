@@ -172,20 +172,42 @@ pub fn append(path: &Path, record: &AuditRecord) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The largest log [`read`] accepts. A record is about 300 to 800 bytes, so
+/// 1 GiB is over a million blocks, bypasses and index runs: years of a busy
+/// machine (the log is meant to be shipped to the SIEM and rotated), while
+/// a file past it, or a device, is refused instead of read for ever.
+pub const MAX_AUDIT_LOG_BYTES: u64 = 1 << 30;
+
 /// Reads every record. A missing file is an empty log; lines that do not
-/// parse are counted in [`AuditLog::skipped_lines`].
+/// parse are counted in [`AuditLog::skipped_lines`]. The file is opened
+/// without blocking (a FIFO, a device or a socket in its place is refused
+/// with a clear error), bounded by [`MAX_AUDIT_LOG_BYTES`], and read line
+/// by line, never held whole.
 pub fn read(path: &Path) -> std::io::Result<AuditLog> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(AuditLog::default()),
-        Err(e) => return Err(e),
+    let file = match mantra_core::fsio::open_file(path) {
+        Ok(f) => f,
+        Err(e) if e.is_not_found() => return Ok(AuditLog::default()),
+        Err(e) => return Err(e.into()),
     };
+    if file.metadata()?.len() > MAX_AUDIT_LOG_BYTES {
+        return Err(mantra_core::InputError::TooLarge {
+            path: path.to_path_buf(),
+            limit: MAX_AUDIT_LOG_BYTES,
+        }
+        .into());
+    }
+    let mut reader = std::io::BufReader::new(file.take(MAX_AUDIT_LOG_BYTES));
     let mut log = AuditLog::default();
-    for line in bytes.split(|&b| b == b'\n') {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if std::io::BufRead::read_until(&mut reader, b'\n', &mut line)? == 0 {
+            break;
+        }
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match serde_json::from_slice::<AuditRecord>(line) {
+        match serde_json::from_slice::<AuditRecord>(&line) {
             Ok(r) => log.records.push(r),
             Err(_) => log.skipped_lines += 1,
         }
@@ -196,6 +218,24 @@ pub fn read(path: &Path) -> std::io::Result<AuditLog> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_or_fifo_in_place_of_the_log_is_refused_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(AUDIT_LOG_FILE_NAME);
+        std::os::unix::fs::symlink("/dev/zero", &path).expect("symlink");
+        let e = read(&path).expect_err("device");
+        assert!(e.to_string().contains("character device"), "{e}");
+        std::fs::remove_file(&path).expect("rm");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("mkfifo");
+        assert!(status.success());
+        let e = read(&path).expect_err("fifo");
+        assert!(e.to_string().contains("FIFO"), "{e}");
+    }
 
     fn block() -> AuditRecord {
         AuditRecord {

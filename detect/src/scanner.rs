@@ -170,6 +170,21 @@ impl Scanner {
         })
     }
 
+    /// Whether a rule is trusted on binary content: every rule but the
+    /// generic ones (a secret-looking value under a secret-named key), whose
+    /// loose shape matches noise in compressed or encoded bytes. The others
+    /// need a distinctive literal prefix or structure (`ghp_`, `AKIA`,
+    /// `-----BEGIN`, `sk_live_`, …) and some a checksum as well.
+    pub fn is_high_confidence(&self, rule_id: &str) -> bool {
+        self.rules.get(rule_id).is_some_and(|r| !r.def.generic)
+    }
+
+    /// Keeps the findings of high-confidence rules only: the binary content
+    /// policy (see `walk::ContentKind`).
+    pub fn keep_high_confidence(&self, findings: &mut Vec<Finding>) {
+        findings.retain(|f| self.is_high_confidence(&f.rule_id));
+    }
+
     /// Scans an in-memory buffer. `path` names it in findings and, with
     /// [`JsonViews::Auto`], decides whether it is JSON.
     pub fn scan_bytes(

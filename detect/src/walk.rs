@@ -2,11 +2,15 @@
 //!
 //! Hidden files and directories are scanned: AI session stores live in
 //! `~/.claude`, `~/.codex` and the like. `.gitignore` rules apply only when
-//! asked. Binary files are skipped; unreadable files are reported and the
-//! walk goes on.
+//! asked. Binary files are scanned too, under the binary content policy
+//! ([`content_kind`]): no single byte can make a file go unscanned.
+//! Unreadable files (FIFOs, devices and sockets included) are reported and
+//! the walk goes on.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+use mantra_core::fsio;
 use std::sync::Mutex;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -35,6 +39,9 @@ pub enum FileOutcome {
         path: String,
         findings: Vec<Finding>,
         bytes: u64,
+        /// Binary content: scanned with the high-confidence rules only
+        /// (see [`ContentKind`]).
+        binary: bool,
     },
     Skipped {
         path: String,
@@ -48,7 +55,6 @@ pub enum FileOutcome {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SkipReason {
-    Binary,
     Excluded,
     TooLarge,
 }
@@ -56,7 +62,6 @@ pub enum SkipReason {
 impl std::fmt::Display for SkipReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            SkipReason::Binary => "binary file",
             SkipReason::Excluded => "excluded by an allowlisted path",
             SkipReason::TooLarge => "larger than the size limit",
         })
@@ -94,27 +99,46 @@ pub fn compile_globs(globs: &[String]) -> Result<GlobSet, WalkError> {
 }
 
 /// How many leading bytes decide whether a file is binary.
-const SNIFF_LEN: usize = 8192;
+pub const SNIFF_LEN: usize = 8192;
 
-/// A file is binary when NUL bytes are common at its start, or when most of
-/// its start is neither text nor UTF-8. A text file with a stray NUL is still
-/// scanned.
-pub fn looks_binary(head: &[u8]) -> bool {
-    if head.is_empty() {
-        return false;
-    }
-    let nul = memchr::memchr_iter(0, head).count();
-    if nul * 100 > head.len() {
-        return true;
-    }
-    if std::str::from_utf8(head).is_ok() {
-        return false;
-    }
+/// What content is, for the binary content policy.
+///
+/// The policy: **nothing is skipped for being binary**. Text (which may hold
+/// stray NUL bytes: a JSONL with one NUL is still text) is scanned with every
+/// rule. Binary content is scanned with the high-confidence rules only
+/// ([`crate::Scanner::keep_high_confidence`]: every rule but the generic
+/// "secret-named key = value" ones, which match noise in compressed or
+/// encoded bytes) and, in the git hooks, against the exposure list. So
+/// classifying a file as binary only narrows the rules applied, and a single
+/// byte cannot turn scanning off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentKind {
+    Text,
+    Binary,
+}
+
+/// Classifies content by its first [`SNIFF_LEN`] bytes: binary when more
+/// than one byte in ten is a control character other than the whitespace
+/// and escape characters text uses (NUL counts as a control character,
+/// but one NUL, or a handful, does not make text binary). Random or
+/// compressed bytes hold about 12% such characters; text, in any 8-bit
+/// encoding, almost none.
+pub fn content_kind(head: &[u8]) -> ContentKind {
+    let head = &head[..head.len().min(SNIFF_LEN)];
     let control = head
         .iter()
-        .filter(|&&b| b < 0x09 || (0x0e..0x20).contains(&b) || b == 0x7f)
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b)) || b == 0x7f)
         .count();
-    control * 10 > head.len()
+    if control * 10 > head.len() {
+        ContentKind::Binary
+    } else {
+        ContentKind::Text
+    }
+}
+
+/// Whether content is binary under [`content_kind`].
+pub fn looks_binary(head: &[u8]) -> bool {
+    content_kind(head) == ContentKind::Binary
 }
 
 /// Scans every file under `roots`, calling `report` for each (from worker
@@ -213,7 +237,9 @@ fn error_path(e: &ignore::Error) -> String {
     }
 }
 
-/// Scans one file: sniffs it, then streams it through the scanner.
+/// Scans one file: sniffs it, then streams it through the scanner, with
+/// the high-confidence rules only when it is binary. FIFOs, devices and
+/// sockets are refused without blocking (`fsio`).
 pub fn scan_one(
     scanner: &Scanner,
     state: &mut crate::scanner::ScanState,
@@ -225,7 +251,7 @@ pub fn scan_one(
         path: display,
         error: e.to_string(),
     };
-    let mut file = match std::fs::File::open(path) {
+    let mut file = match fsio::open_file(path) {
         Ok(f) => f,
         Err(e) => return fail(display, &e),
     };
@@ -240,19 +266,20 @@ pub fn scan_one(
     if let Err(e) = (&mut file).take(SNIFF_LEN as u64).read_to_end(&mut head) {
         return fail(display, &e);
     }
-    if looks_binary(&head) {
-        return FileOutcome::Skipped {
-            path: display,
-            reason: SkipReason::Binary,
-        };
-    }
+    let binary = looks_binary(&head);
     let reader = std::io::Cursor::new(head).chain(file);
     match scanner.scan_reader(state, reader, &display) {
-        Ok(findings) => FileOutcome::Scanned {
-            path: display,
-            findings,
-            bytes: size,
-        },
+        Ok(mut findings) => {
+            if binary {
+                scanner.keep_high_confidence(&mut findings);
+            }
+            FileOutcome::Scanned {
+                path: display,
+                findings,
+                bytes: size,
+                binary,
+            }
+        }
         Err(e) => fail(display, &e),
     }
 }
@@ -268,6 +295,9 @@ mod tests {
         let mut text_with_nul = vec![b'a'; 4000];
         text_with_nul[10] = 0;
         assert!(!looks_binary(&text_with_nul));
+        // A short JSONL record with a NUL is still text.
+        assert!(!looks_binary(b"{\"a\":\"x\\u0000\"}\n{\"b\":\"\x00\"}\n"));
+        assert!(!looks_binary(b"latin-1 caf\xe9 cr\xe8me\n"));
         assert!(looks_binary(&[0u8; 100]));
         let png: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 256) as u8).collect();
         assert!(looks_binary(&png));

@@ -7,18 +7,26 @@
 //! in the agent's exposure list: an exposed secret no rule matches (a
 //! password pasted into a session) is still caught.
 //!
+//! Binary content (see `mantra_detect::walk::ContentKind`) is scanned too:
+//! with the high-confidence rules (every rule but the generic ones) and
+//! against the exposure list. Nothing is skipped for holding NUL bytes.
+//!
+//! The exposure list is kept as fingerprints only; the details of the
+//! secrets a change holds are read at the end, in a second pass.
+//!
 //! Suppression: the engine applies inline `mantra:allow`, the baselines and
 //! the allow regexes to rule findings. Exposed secrets ignore inline markers
 //! (a developer cannot wave through a key an AI session saw) and honour only
 //! baselines, which are reviewed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use mantra_detect::baseline::Baseline;
-use mantra_detect::exposure::{candidate_fingerprints, Exposure, ExposureList};
+use mantra_detect::exposure::{candidate_fingerprints, Exposure, ExposureError, ExposureIndex};
+use mantra_detect::walk::{content_kind, ContentKind};
 use mantra_detect::{EngineKind, RuleSet, ScanOptions, ScanState, Scanner, Severity};
 
 use crate::config::{HookConfig, TranscriptPolicy, REPO_BASELINE_FILE};
@@ -36,6 +44,9 @@ pub enum CheckError {
     Engine(String),
     #[error("scan failed on {path}: {message}")]
     Scan { path: String, message: String },
+    /// The exposure list cannot be used and policy is fail-closed.
+    #[error("{0}; secrets exposed in AI sessions cannot be recognised.\nmantra: fix: run `mantra index` (it rewrites the exposure list under the current key)")]
+    ExposureList(String),
 }
 
 /// One secret found in what is committed or pushed.
@@ -74,8 +85,13 @@ pub struct Outcome {
     pub transcripts: Vec<TranscriptFile>,
     pub files: usize,
     pub lines: usize,
-    /// Non-fatal problems (unreadable exposure list, …).
+    /// Remarks that do not weaken the check.
     pub notes: Vec<String>,
+    /// What weakens the check without stopping it (fail-open): shown as
+    /// `mantra: warning: …`.
+    pub warnings: Vec<String>,
+    /// Files scanned as binary content (high-confidence rules only).
+    pub binary_files: usize,
 }
 
 impl Outcome {
@@ -88,17 +104,21 @@ impl Outcome {
 pub struct Checker {
     scanner: Scanner,
     config: HookConfig,
-    exposures: HashMap<String, Exposure>,
+    exposures: Option<ExposureIndex>,
     baseline: HashSet<String>,
     allow_paths: GlobSet,
     notes: Vec<String>,
+    warnings: Vec<String>,
 }
 
 impl Checker {
     /// Builds the checker for a repository rooted at `repo_root`: loads the
     /// repository baseline (when repository config is honoured) and the
-    /// exposure list (a missing list is normal; an unreadable one or one
-    /// made under another key is noted and skipped).
+    /// exposure list. A list that cannot be used (unreadable, not a regular
+    /// file, too large, damaged, made under another key) is an error when
+    /// policy is fail-closed and a warning otherwise; a missing one is
+    /// silent until the agent has indexed sessions, a warning after (see
+    /// docs/hooks.md).
     pub fn new(
         config: HookConfig,
         rules: Arc<RuleSet>,
@@ -145,7 +165,20 @@ impl Checker {
         };
         let scanner =
             Scanner::new(rules, engine, options).map_err(|e| CheckError::Engine(e.to_string()))?;
-        let exposures = load_exposures(&config, &mut notes);
+        let mut warnings = Vec::new();
+        let exposures = match load_exposures(&config) {
+            Ok((index, warning)) => {
+                warnings.extend(warning);
+                index
+            }
+            Err(problem) if config.fail_closed => return Err(CheckError::ExposureList(problem)),
+            Err(problem) => {
+                warnings.push(format!(
+                    "{problem}; secrets exposed in AI sessions are not recognised (policy is fail-open). Fix: run `mantra index`"
+                ));
+                None
+            }
+        };
         Ok(Self {
             scanner,
             config,
@@ -153,6 +186,7 @@ impl Checker {
             baseline,
             allow_paths,
             notes,
+            warnings,
         })
     }
 
@@ -161,131 +195,139 @@ impl Checker {
     }
 
     pub fn exposure_count(&self) -> usize {
-        self.exposures.len()
+        self.exposures.as_ref().map_or(0, ExposureIndex::len)
     }
 
-    /// Checks the added lines of `files`. `all_paths` lists every changed
-    /// file (binary ones too) for `block_ai_transcripts: always`.
-    pub fn check(
-        &self,
-        files: &[FileAdditions],
-        all_paths: &[(Option<String>, String)],
-    ) -> Result<Outcome, CheckError> {
-        let mut outcome = Outcome {
-            notes: self.notes.clone(),
-            ..Outcome::default()
-        };
-        let mut state = self
+    /// Starts checking a change; files are then given one at a time
+    /// ([`CheckRun::file`]) as git's diff is read.
+    pub fn begin(&self) -> Result<CheckRun<'_>, CheckError> {
+        let state = self
             .scanner
             .state()
             .map_err(|e| CheckError::Engine(e.to_string()))?;
-        for file in files {
-            if self.allow_paths.is_match(&file.path) {
-                continue;
-            }
-            outcome.files += 1;
-            outcome.lines += file.lines.len();
-            self.check_file(&mut state, file, &mut outcome)?;
-        }
-        if self.config.block_ai_transcripts == TranscriptPolicy::Always {
-            let mut seen = HashSet::new();
-            for (commit, path) in all_paths {
-                if is_ai_transcript(path)
-                    && !self.allow_paths.is_match(path)
-                    && seen.insert((commit.clone(), path.clone()))
-                {
-                    outcome.transcripts.push(TranscriptFile {
-                        commit: commit.clone(),
-                        path: path.clone(),
-                    });
-                }
-            }
-        }
-        Ok(outcome)
+        Ok(CheckRun {
+            checker: self,
+            state,
+            outcome: Outcome {
+                notes: self.notes.clone(),
+                warnings: self.warnings.clone(),
+                ..Outcome::default()
+            },
+            exposed: HashSet::new(),
+        })
     }
 
-    fn check_file(
+    /// Checks the added lines of `files` (all in memory). `all_paths`
+    /// lists every changed file for `block_ai_transcripts: always`.
+    pub fn check(
         &self,
-        state: &mut ScanState,
-        file: &FileAdditions,
-        outcome: &mut Outcome,
-    ) -> Result<(), CheckError> {
+        files: Vec<FileAdditions>,
+        all_paths: &[(Option<String>, String)],
+    ) -> Result<Outcome, CheckError> {
+        let mut run = self.begin()?;
+        for f in files {
+            run.file(f)?;
+        }
+        run.finish(all_paths)
+    }
+}
+
+/// One check in progress: the scanner's state, the outcome so far and the
+/// fingerprints found in the exposure list.
+pub struct CheckRun<'a> {
+    checker: &'a Checker,
+    state: ScanState,
+    outcome: Outcome,
+    exposed: HashSet<String>,
+}
+
+impl CheckRun<'_> {
+    /// Checks one file's added lines, then lets them go.
+    pub fn file(&mut self, file: FileAdditions) -> Result<(), CheckError> {
+        let checker = self.checker;
+        if checker.allow_paths.is_match(&file.path) {
+            return Ok(());
+        }
+        self.outcome.files += 1;
+        self.outcome.lines += file.line_count();
         let transcript = is_ai_transcript(&file.path)
             || file
-                .lines
-                .first()
-                .is_some_and(|l| l.line == 1 && looks_like_transcript(&file.path, &l.text));
+                .lines()
+                .next()
+                .is_some_and(|(n, l)| n == 1 && looks_like_transcript(&file.path, l));
         let transcript_blocks =
-            transcript && self.config.block_ai_transcripts != TranscriptPolicy::Never;
-        // Join the added lines; line i of the buffer is file.lines[i].
-        let mut buffer = Vec::new();
-        for l in &file.lines {
-            buffer.extend_from_slice(&l.text);
-            buffer.push(b'\n');
-        }
-        let findings = self
+            transcript && checker.config.block_ai_transcripts != TranscriptPolicy::Never;
+        let mut findings = checker
             .scanner
-            .scan_bytes(state, &buffer, &file.path)
+            .scan_bytes(&mut self.state, &file.text, &file.path)
             .map_err(|e| CheckError::Scan {
                 path: file.path.clone(),
                 message: e.to_string(),
             })?;
+        if content_kind(&file.text) == ContentKind::Binary {
+            self.outcome.binary_files += 1;
+            checker.scanner.keep_high_confidence(&mut findings);
+        }
         let mut reported: HashSet<(u64, String)> = HashSet::new();
         for f in findings {
-            let Some(added) = usize::try_from(f.line)
-                .ok()
-                .and_then(|i| i.checked_sub(1))
-                .and_then(|i| file.lines.get(i))
-            else {
+            let Some(line) = f.line.checked_sub(1).and_then(|i| file.new_line(i)) else {
                 continue;
             };
-            let exposure = self.exposures.get(&f.fingerprint).cloned();
+            let exposed = checker
+                .exposures
+                .as_ref()
+                .is_some_and(|x| x.contains(&f.fingerprint));
+            if exposed {
+                self.exposed.insert(f.fingerprint.clone());
+            }
             let blocks =
-                exposure.is_some() || f.severity >= self.config.block_severity || transcript_blocks;
-            reported.insert((added.line, f.fingerprint.clone()));
-            outcome.hits.push(Hit {
+                exposed || f.severity >= checker.config.block_severity || transcript_blocks;
+            reported.insert((line, f.fingerprint.clone()));
+            self.outcome.hits.push(Hit {
                 commit: file.commit.clone(),
                 path: file.path.clone(),
-                line: added.line,
+                line,
                 column: f.column,
                 rule_id: f.rule_id,
                 rule_name: f.rule_name,
                 severity: Some(f.severity),
                 redacted: f.redacted,
                 fingerprint: f.fingerprint,
-                exposure,
+                exposure: None,
                 in_transcript: transcript,
                 blocks,
             });
         }
-        if self.exposures.is_empty() {
+        let Some(index) = checker.exposures.as_ref().filter(|x| !x.is_empty()) else {
             return Ok(());
-        }
-        for added in &file.lines {
+        };
+        for (line, text) in file.lines() {
             for (token, fp) in candidate_fingerprints(
-                &self.config.fingerprint_key,
-                &added.text,
-                self.config.exposure_min_token_len,
+                &checker.config.fingerprint_key,
+                text,
+                checker.config.exposure_min_token_len,
             ) {
-                let Some(exposure) = self.exposures.get(&fp) else {
-                    continue;
-                };
-                if self.baseline.contains(&fp) || !reported.insert((added.line, fp.clone())) {
+                if !index.contains(&fp)
+                    || checker.baseline.contains(&fp)
+                    || !reported.insert((line, fp.clone()))
+                {
                     continue;
                 }
-                let offset = (token.as_ptr() as usize).saturating_sub(added.text.as_ptr() as usize);
-                let column = char_count(&added.text[..offset.min(added.text.len())]) + 1;
-                outcome.hits.push(Hit {
+                self.exposed.insert(fp.clone());
+                let offset = (token.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+                let column = char_count(&text[..offset.min(text.len())]) + 1;
+                self.outcome.hits.push(Hit {
                     commit: file.commit.clone(),
                     path: file.path.clone(),
-                    line: added.line,
+                    line,
                     column,
-                    rule_id: exposure.rule_id.clone(),
+                    // Replaced by the list's entry in `finish`.
+                    rule_id: "exposed-secret".into(),
                     rule_name: "secret exposed in an AI session".into(),
                     severity: None,
-                    redacted: exposure.redacted.clone(),
+                    redacted: mantra_detect::finding::redact(&String::from_utf8_lossy(token)),
                     fingerprint: fp,
-                    exposure: Some(exposure.clone()),
+                    exposure: None,
                     in_transcript: transcript,
                     blocks: true,
                 });
@@ -293,35 +335,78 @@ impl Checker {
         }
         Ok(())
     }
+
+    /// Reads the details of the exposed secrets found, applies
+    /// `block_ai_transcripts: always` to `all_paths`, and returns the
+    /// outcome.
+    pub fn finish(mut self, all_paths: &[(Option<String>, String)]) -> Result<Outcome, CheckError> {
+        let checker = self.checker;
+        if let Some(index) = &checker.exposures {
+            let details = index
+                .details(&self.exposed)
+                .map_err(|e| CheckError::ExposureList(e.to_string()))?;
+            for hit in &mut self.outcome.hits {
+                let Some(exposure) = details.get(&hit.fingerprint) else {
+                    continue;
+                };
+                if hit.severity.is_none() {
+                    hit.rule_id = exposure.rule_id.clone();
+                    hit.redacted = exposure.redacted.clone();
+                }
+                hit.exposure = Some(exposure.clone());
+            }
+        }
+        if checker.config.block_ai_transcripts == TranscriptPolicy::Always {
+            let mut seen = HashSet::new();
+            for (commit, path) in all_paths {
+                if is_ai_transcript(path)
+                    && !checker.allow_paths.is_match(path)
+                    && seen.insert((commit.clone(), path.clone()))
+                {
+                    self.outcome.transcripts.push(TranscriptFile {
+                        commit: commit.clone(),
+                        path: path.clone(),
+                    });
+                }
+            }
+        }
+        Ok(self.outcome)
+    }
 }
 
 fn char_count(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
 }
 
-fn load_exposures(config: &HookConfig, notes: &mut Vec<String>) -> HashMap<String, Exposure> {
+/// Loads the exposure list: the index and a warning, or what makes it
+/// unusable.
+fn load_exposures(config: &HookConfig) -> Result<(Option<ExposureIndex>, Option<String>), String> {
     let Some(path) = &config.exposure_list else {
-        return HashMap::new();
+        return Ok((None, None));
     };
-    if !path.exists() {
-        return HashMap::new();
-    }
-    match ExposureList::read(path) {
-        Ok(list) if list.made_with(&config.fingerprint_key) => list
-            .exposures
-            .into_iter()
-            .map(|e| (e.fingerprint.clone(), e))
-            .collect(),
-        Ok(_) => {
-            notes.push(format!(
-                "the exposure list {} was made under another fingerprint key; AI-session exposure is not checked",
-                path.display()
-            ));
-            HashMap::new()
+    match ExposureIndex::open(path) {
+        Ok(index) if index.made_with(&config.fingerprint_key) => Ok((Some(index), None)),
+        Ok(_) => Err(format!(
+            "the exposure list {} was made under another fingerprint key",
+            path.display()
+        )),
+        Err(ExposureError::Input(e)) if e.is_not_found() => {
+            // The agent writes the list after its first index: before that
+            // there is nothing to compare with. After it, a missing list
+            // means exposed secrets go unrecognised: said, not blocked (the
+            // first index of a large home takes minutes, and the store
+            // exists from its start).
+            let indexed = config.session_store.as_deref().is_some_and(Path::exists);
+            Ok((
+                None,
+                indexed.then(|| {
+                    format!(
+                        "the exposure list {} is missing although sessions are indexed; secrets exposed in AI sessions are not recognised. Fix: run `mantra index`",
+                        path.display()
+                    )
+                }),
+            ))
         }
-        Err(e) => {
-            notes.push(format!("{e}; AI-session exposure is not checked"));
-            HashMap::new()
-        }
+        Err(e) => Err(e.to_string()),
     }
 }

@@ -3,7 +3,8 @@
 
 use std::collections::HashSet;
 
-use crate::diff::{parse_patch, FileAdditions};
+use crate::check::CheckError;
+use crate::diff::{parse_patch_stream, FileAdditions};
 use crate::git::{is_object_id, is_zero_id, Git, GitError, DIFF_FORMAT_ARGS};
 
 /// Errors collecting changes.
@@ -11,19 +12,28 @@ use crate::git::{is_object_id, is_zero_id, Git, GitError, DIFF_FORMAT_ARGS};
 pub enum CollectError {
     #[error(transparent)]
     Git(#[from] GitError),
+    #[error("cannot read git's output: {0}")]
+    Read(#[from] std::io::Error),
+    #[error(transparent)]
+    Check(#[from] CheckError),
     #[error("pre-push input line {line} is not `<local ref> <local id> <remote ref> <remote id>`")]
     BadRefLine { line: usize },
 }
 
+/// What receives each file's additions as git's diff is read.
+pub type OnFile<'a> = dyn FnMut(FileAdditions) -> Result<(), CheckError> + 'a;
+
 /// The added lines of the staged changes: the index against `HEAD` (the
-/// empty tree before the first commit), renames detected, binary files,
-/// deletions and submodules skipped. Uses git's index, so a partially staged
-/// file is scanned as staged, not as in the working tree.
-pub fn staged(git: &Git) -> Result<Vec<FileAdditions>, CollectError> {
+/// empty tree before the first commit), renames detected, binary files
+/// diffed as text, deletions and submodules skipped. Uses git's index, so a
+/// partially staged file is scanned as staged, not as in the working tree.
+/// Each file is handed to `on_file` as soon as git's output for it ends.
+pub fn staged(git: &Git, on_file: &mut OnFile<'_>) -> Result<(), CollectError> {
     let mut args = vec!["diff", "--cached", "-M", "--diff-filter=d"];
     args.extend_from_slice(DIFF_FORMAT_ARGS);
-    let patch = git.output(&args)?;
-    Ok(parse_patch(&patch))
+    git.stream(&args, None, |out| {
+        parse_patch_stream(out, &mut |f| on_file(f).map_err(CollectError::from))
+    })
 }
 
 /// Paths of every staged file that is not deleted (binary ones too).
@@ -136,16 +146,22 @@ pub fn pushed_commits(git: &Git, refs: &[PushRef]) -> Result<Vec<String>, Collec
 
 /// The added lines of each commit: against its parent, the empty tree for a
 /// root commit, and for a merge only the lines new against every parent
-/// (`--cc`). One `git diff-tree --stdin` for all commits.
-pub fn commit_additions(git: &Git, commits: &[String]) -> Result<Vec<FileAdditions>, CollectError> {
+/// (`--cc`). One `git diff-tree --stdin` for all commits, streamed to
+/// `on_file` file by file.
+pub fn commit_additions(
+    git: &Git,
+    commits: &[String],
+    on_file: &mut OnFile<'_>,
+) -> Result<(), CollectError> {
     if commits.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let mut args = vec!["diff-tree", "--stdin", "-r", "--root", "-M", "--cc"];
     args.extend_from_slice(DIFF_FORMAT_ARGS);
     let input = commits.join("\n") + "\n";
-    let patch = git.output_with_input(&args, Some(input.into_bytes()))?;
-    Ok(parse_patch(&patch))
+    git.stream(&args, Some(input.into_bytes()), |out| {
+        parse_patch_stream(out, &mut |f| on_file(f).map_err(CollectError::from))
+    })
 }
 
 /// `(commit, path)` of every file each commit adds or modifies, binary ones

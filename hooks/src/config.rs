@@ -57,6 +57,9 @@ pub struct HookConfig {
     pub baseline_fingerprints: HashSet<String>,
     /// Where the agent's exposure list is (`<data_dir>/exposures.json`).
     pub exposure_list: Option<PathBuf>,
+    /// The agent's session store (`<data_dir>/sessions.db`): when it exists
+    /// the agent has indexed, so a missing exposure list is warned about.
+    pub session_store: Option<PathBuf>,
     /// The compliance event log blocks and bypasses are written to
     /// (`<data_dir>/logs/audit.jsonl`, see `mantra_detect::audit_log`).
     /// Without it a bypass is refused.
@@ -76,6 +79,7 @@ impl std::fmt::Debug for HookConfig {
             .field("required", &self.required)
             .field("honour_repo_config", &self.honour_repo_config)
             .field("exposure_list", &self.exposure_list)
+            .field("session_store", &self.session_store)
             .field("audit_log", &self.audit_log)
             .finish_non_exhaustive()
     }
@@ -95,6 +99,7 @@ impl Default for HookConfig {
             allow_paths: Vec::new(),
             baseline_fingerprints: HashSet::new(),
             exposure_list: None,
+            session_store: None,
             audit_log: None,
             exposure_min_token_len: 8,
         }

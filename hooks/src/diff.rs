@@ -7,70 +7,216 @@
 //! `+++ b/…` header (C-quoted by git when unusual); binary files, deletions
 //! and pure renames have no added lines and produce no entry. With
 //! `diff-tree --stdin`, the commit id lines that separate commits are
-//! recorded on each file.
+//! recorded on each file. The hooks run git with `--text`, so binary files
+//! have hunks too and their added "lines" (bytes between newlines) are
+//! parsed like any other.
 
-/// One added line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddedLine {
-    /// 1-based line number in the new version of the file.
-    pub line: u64,
-    /// The line's bytes without its newline.
-    pub text: Vec<u8>,
-}
+use std::io::BufRead;
 
-/// The added lines of one file in one commit (or in the index).
+/// The added lines of one file in one commit (or in the index), held once:
+/// joined in one buffer the scanner reads in place, with a compact map
+/// back to their line numbers in the new version of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileAdditions {
     /// The commit that added them (`None` for staged changes).
     pub commit: Option<String>,
     /// Repository-relative path in the new version.
     pub path: String,
-    pub lines: Vec<AddedLine>,
+    /// The added lines, each ending in `\n` (a `\r` before it removed).
+    pub text: Vec<u8>,
+    /// Runs of consecutive added lines: (index of the run's first line among
+    /// the added lines, its 1-based line number in the new file).
+    runs: Vec<(u64, u64)>,
+    line_count: u64,
 }
 
-/// Parses a patch. Never fails: unexpected lines are skipped.
+impl FileAdditions {
+    fn new(commit: Option<String>, path: String) -> Self {
+        Self {
+            commit,
+            path,
+            text: Vec::new(),
+            runs: Vec::new(),
+            line_count: 0,
+        }
+    }
+
+    /// Records that the line just appended to `text` is line `line` of the
+    /// new file.
+    fn added(&mut self, line: u64) {
+        let continues = self
+            .runs
+            .last()
+            .is_some_and(|&(first, start)| start + (self.line_count - first) == line);
+        if !continues {
+            self.runs.push((self.line_count, line));
+        }
+        self.line_count += 1;
+    }
+
+    /// How many lines were added.
+    pub fn line_count(&self) -> usize {
+        usize::try_from(self.line_count).unwrap_or(usize::MAX)
+    }
+
+    /// The line number in the new file of the `index`th (0-based) added
+    /// line.
+    pub fn new_line(&self, index: u64) -> Option<u64> {
+        if index >= self.line_count {
+            return None;
+        }
+        let run = self.runs.partition_point(|&(first, _)| first <= index);
+        let (first, start) = self.runs[run.checked_sub(1)?];
+        Some(start + (index - first))
+    }
+
+    /// Each added line with its line number in the new file, without its
+    /// newline.
+    pub fn lines(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+        let mut text = self.text.strip_suffix(b"\n").unwrap_or(&self.text);
+        let mut index = 0u64;
+        std::iter::from_fn(move || {
+            if index >= self.line_count {
+                return None;
+            }
+            let (line, rest) = match memchr_newline(text) {
+                Some(i) => (&text[..i], &text[i + 1..]),
+                None => (text, &[][..]),
+            };
+            text = rest;
+            let n = self.new_line(index)?;
+            index += 1;
+            Some((n, line))
+        })
+    }
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
+}
+
+/// What one line inside a hunk is.
+enum HunkLine {
+    Added,
+    Context,
+    Skip,
+    Ended,
+}
+
+/// Parses a patch held in memory. Never fails: unexpected lines are
+/// skipped.
 pub fn parse_patch(patch: &[u8]) -> Vec<FileAdditions> {
-    let mut files: Vec<FileAdditions> = Vec::new();
+    let mut files = Vec::new();
+    let result: std::io::Result<()> = parse_patch_stream(patch, &mut |f| {
+        files.push(f);
+        Ok(())
+    });
+    // Reading from memory cannot fail and the callback never does.
+    debug_assert!(result.is_ok());
+    files
+}
+
+/// Parses a patch as git writes it, handing each file's additions to
+/// `on_file` as soon as the file's section ends: only one file's added
+/// lines are in memory at a time, and each line is read straight into that
+/// file's buffer (a 100 MB one-line file is held once, not twice).
+/// Unexpected lines are skipped; errors are the reader's or `on_file`'s.
+pub fn parse_patch_stream<R: BufRead, E: From<std::io::Error>>(
+    mut reader: R,
+    on_file: &mut dyn FnMut(FileAdditions) -> Result<(), E>,
+) -> Result<(), E> {
     let mut commit: Option<String> = None;
     // Path of the current file section, once its `+++` header was seen.
     let mut path: Option<String> = None;
     // Inside a hunk: number of parents and next new-file line number.
     let mut hunk: Option<(usize, u64)> = None;
-
-    let mut lines = patch.split(|&b| b == b'\n').peekable();
-    while let Some(line) = lines.next() {
-        if lines.peek().is_none() && line.is_empty() {
-            break;
+    let mut current: Option<FileAdditions> = None;
+    // Lines outside hunks (headers) are read here.
+    let mut header: Vec<u8> = Vec::new();
+    let mut flush = |current: &mut Option<FileAdditions>| -> Result<(), E> {
+        match current.take() {
+            Some(f) if f.line_count > 0 => on_file(f),
+            _ => Ok(()),
         }
-        if let Some((parents, next)) = hunk.as_mut() {
-            let is_hunk_line = matches!(line.first(), Some(b' ' | b'+' | b'-' | b'\\'));
-            if is_hunk_line {
-                if line.first() == Some(&b'\\') {
-                    continue; // "\ No newline at end of file"
-                }
-                let n = *parents;
-                if line.len() < n {
-                    continue;
-                }
-                let (prefix, text) = line.split_at(n);
-                if prefix.contains(&b'-') {
-                    continue; // removed: not in the new version
-                }
-                if prefix.iter().all(|&b| b == b'+') {
-                    if let Some(p) = &path {
-                        push_line(&mut files, &commit, p, *next, text);
+    };
+
+    loop {
+        header.clear();
+        if let (Some((parents, next)), Some(p)) = (hunk, path.as_deref()) {
+            let same = current
+                .as_ref()
+                .is_some_and(|f| f.path == p && f.commit == commit);
+            if !same {
+                flush(&mut current)?;
+            }
+            let file = current.get_or_insert_with(|| FileAdditions::new(commit.clone(), p.into()));
+            let start = file.text.len();
+            if reader.read_until(b'\n', &mut file.text)? == 0 {
+                break;
+            }
+            let line = &file.text[start..];
+            let body = line.strip_suffix(b"\n").unwrap_or(line);
+            let step = match body.first() {
+                // "\ No newline at end of file"
+                Some(b'\\') => HunkLine::Skip,
+                Some(b' ' | b'+' | b'-') if body.len() >= parents => {
+                    let prefix = &body[..parents];
+                    if prefix.contains(&b'-') {
+                        // Removed: not in the new version.
+                        HunkLine::Skip
+                    } else if prefix.iter().all(|&b| b == b'+') {
+                        HunkLine::Added
+                    } else {
+                        HunkLine::Context
                     }
                 }
-                *next += 1;
-                continue;
+                Some(b' ' | b'+' | b'-') => HunkLine::Skip,
+                _ => {
+                    header.extend_from_slice(body);
+                    HunkLine::Ended
+                }
+            };
+            match step {
+                HunkLine::Added => {
+                    file.text.drain(start..start + parents);
+                    if file.text.last() == Some(&b'\n') {
+                        file.text.pop();
+                    }
+                    if file.text.len() > start && file.text.last() == Some(&b'\r') {
+                        file.text.pop();
+                    }
+                    file.text.push(b'\n');
+                    file.added(next);
+                    hunk = Some((parents, next + 1));
+                    continue;
+                }
+                HunkLine::Context => {
+                    file.text.truncate(start);
+                    hunk = Some((parents, next + 1));
+                    continue;
+                }
+                HunkLine::Skip => {
+                    file.text.truncate(start);
+                    continue;
+                }
+                HunkLine::Ended => {
+                    file.text.truncate(start);
+                    hunk = None;
+                }
             }
-            hunk = None;
+        } else if reader.read_until(b'\n', &mut header)? == 0 {
+            break;
+        } else if header.last() == Some(&b'\n') {
+            header.pop();
         }
+        let line = header.as_slice();
         if line.starts_with(b"diff --git ")
             || line.starts_with(b"diff --cc ")
             || line.starts_with(b"diff --combined ")
         {
             path = None;
+            hunk = None;
+            flush(&mut current)?;
         } else if let Some(rest) = line.strip_prefix(b"+++ ") {
             path = parse_new_path(rest);
         } else if line.starts_with(b"@@") {
@@ -79,28 +225,12 @@ pub fn parse_patch(patch: &[u8]) -> Vec<FileAdditions> {
             if crate::git::is_object_id(text) {
                 commit = Some(text.to_string());
                 path = None;
+                hunk = None;
+                flush(&mut current)?;
             }
         }
     }
-    files
-}
-
-fn push_line(
-    files: &mut Vec<FileAdditions>,
-    commit: &Option<String>,
-    path: &str,
-    line: u64,
-    text: &[u8],
-) {
-    let text = text.strip_suffix(b"\r").unwrap_or(text).to_vec();
-    match files.last_mut() {
-        Some(f) if f.path == path && &f.commit == commit => f.lines.push(AddedLine { line, text }),
-        _ => files.push(FileAdditions {
-            commit: commit.clone(),
-            path: path.to_string(),
-            lines: vec![AddedLine { line, text }],
-        }),
-    }
+    flush(&mut current)
 }
 
 /// `@@ -a,b +c,d @@` or `@@@ -a,b -c,d +e,f @@@` → (parents, first new line).
@@ -182,22 +312,13 @@ mod tests {
         let files = parse_patch(patch);
         assert_eq!(files.len(), 3);
         assert_eq!(files[0].path, "n\nl");
-        assert_eq!(files[0].lines[0].line, 1);
+        assert_eq!(files[0].lines().next(), Some((1, &b"q"[..])));
         assert_eq!(files[1].path, "x y.txt");
-        assert_eq!(files[1].lines[1].text, b"+++ b");
+        assert_eq!(files[1].lines().nth(1), Some((2, &b"+++ b"[..])));
         assert_eq!(files[2].path, "café");
         assert_eq!(
-            files[2].lines,
-            vec![
-                AddedLine {
-                    line: 10,
-                    text: b"ten".to_vec()
-                },
-                AddedLine {
-                    line: 11,
-                    text: b"eleven".to_vec()
-                }
-            ]
+            files[2].lines().collect::<Vec<_>>(),
+            vec![(10, &b"ten"[..]), (11, &b"eleven"[..])]
         );
     }
 
@@ -211,12 +332,29 @@ mod tests {
             Some("53b13db92ec2278cce69675957782e0d8c8ef966")
         );
         assert_eq!(
-            files[0].lines,
-            vec![AddedLine {
-                line: 5,
-                text: b"EVIL".to_vec()
-            }]
+            files[0].lines().collect::<Vec<_>>(),
+            vec![(5, &b"EVIL"[..])]
         );
+    }
+
+    #[test]
+    fn binary_lines_runs_and_crlf() {
+        let patch = b"diff --git a/b.bin b/b.bin\n--- /dev/null\n+++ b/b.bin\n@@ -0,0 +1,2 @@\n+\x89PNG\r\n+a\x00b\n@@ -9,0 +20,2 @@\n+x\r\n+y\ndiff --git a/c b/c\n--- a/c\n+++ b/c\n@@ -1 +0,0 @@\n-gone\n";
+        let files = parse_patch(patch);
+        assert_eq!(files.len(), 1, "a file with no added line has no entry");
+        let f = &files[0];
+        assert_eq!(f.text, b"\x89PNG\na\x00b\nx\ny\n");
+        assert_eq!(
+            f.lines().collect::<Vec<_>>(),
+            vec![
+                (1, &b"\x89PNG"[..]),
+                (2, &b"a\x00b"[..]),
+                (20, &b"x"[..]),
+                (21, &b"y"[..])
+            ]
+        );
+        assert_eq!(f.new_line(2), Some(20));
+        assert_eq!(f.new_line(4), None);
     }
 
     #[test]

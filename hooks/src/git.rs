@@ -6,7 +6,7 @@
 //! --stdin`) is faster than walking commits in-process. The environment git
 //! gives a hook (`GIT_DIR`, `GIT_INDEX_FILE`, …) is inherited on purpose.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -33,8 +33,12 @@ pub struct Git {
 /// Options every diff the hooks parse is run with: user configuration must
 /// not change the format (`diff.noprefix`, `diff.relative`, external diff
 /// drivers, textconv, colour) and file names are given unquoted where
-/// possible.
+/// possible. `--text`: binary files (NUL bytes, `-diff` or `binary` in
+/// `.gitattributes`, a diff driver with `binary = true`, files over
+/// `core.bigFileThreshold`) are diffed as text, so their added bytes are
+/// scanned too; repository attributes cannot turn scanning off.
 pub const DIFF_FORMAT_ARGS: &[&str] = &[
+    "--text",
     "-U0",
     "--no-color",
     "--no-ext-diff",
@@ -114,6 +118,73 @@ impl Git {
             });
         }
         Ok(out.stdout)
+    }
+
+    /// Runs git and hands its standard output to `read` as it comes, so a
+    /// large diff is never held whole. Git's exit status is checked after
+    /// `read` returns; when `read` fails, git is stopped.
+    pub fn stream<T, E: From<GitError>>(
+        &self,
+        args: &[&str],
+        input: Option<Vec<u8>>,
+        read: impl FnOnce(&mut dyn BufRead) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut cmd = self.command(args);
+        cmd.stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(GitError::Spawn)?;
+        let writer = match (input, child.stdin.take()) {
+            (Some(data), Some(mut stdin)) => Some(std::thread::spawn(move || {
+                let _ = stdin.write_all(&data);
+            })),
+            _ => None,
+        };
+        // Drained on its own thread: git blocks if a full stderr pipe is
+        // never read.
+        let stderr = child.stderr.take().map(|mut e| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = (&mut e).take(1 << 20).read_to_end(&mut buf);
+                let _ = std::io::copy(&mut e, &mut std::io::sink());
+                buf
+            })
+        });
+        let Some(stdout) = child.stdout.take() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(GitError::Spawn(std::io::Error::other("no standard output")).into());
+        };
+        let mut reader = BufReader::with_capacity(256 * 1024, stdout);
+        let result = read(&mut reader);
+        if result.is_err() {
+            let _ = child.kill();
+        } else {
+            // Whatever `read` left (nothing, normally) is drained so git can
+            // exit.
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        }
+        drop(reader);
+        let status = child.wait().map_err(GitError::Spawn)?;
+        if let Some(w) = writer {
+            let _ = w.join();
+        }
+        let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+        let value = result?;
+        if !status.success() {
+            return Err(GitError::Failed {
+                args: args.join(" "),
+                status: status.to_string(),
+                code: status.code(),
+                stderr: String::from_utf8_lossy(&stderr).trim().to_string(),
+            }
+            .into());
+        }
+        Ok(value)
     }
 
     /// Runs git and returns its trimmed output as text.

@@ -79,6 +79,9 @@ fn describe(h: &Hit, out: &mut String) {
 /// The full report for an outcome; empty when there is nothing to say.
 pub fn render(outcome: &Outcome, hook: HookKind) -> String {
     let mut out = String::new();
+    for w in &outcome.warnings {
+        let _ = writeln!(out, "mantra: warning: {w}");
+    }
     for n in &outcome.notes {
         let _ = writeln!(out, "mantra: note: {n}");
     }

@@ -15,7 +15,6 @@ use mantra_detect::{EngineKind, RuleSet};
 use crate::check::{Checker, Outcome};
 use crate::collect;
 use crate::config::{HookConfig, TranscriptPolicy};
-use crate::diff::FileAdditions;
 use crate::git::Git;
 use crate::report::{render, HookKind};
 
@@ -34,41 +33,59 @@ pub struct HookSetup {
     pub user: Option<String>,
 }
 
-type Collected = (Vec<FileAdditions>, Vec<(Option<String>, String)>);
+/// What a hook collects: it streams each file's additions into the check
+/// run and returns every changed path (for `block_ai_transcripts: always`,
+/// empty otherwise).
+type Collect<'a> = dyn FnOnce(
+        &Git,
+        bool,
+        &mut collect::OnFile<'_>,
+    ) -> Result<Vec<(Option<String>, String)>, Box<dyn std::error::Error>>
+    + 'a;
 
 /// `pre-commit` (and `pre-merge-commit`): the staged changes.
 pub fn pre_commit(git: &Git, setup: &HookSetup, err: &mut dyn Write) -> u8 {
-    run(HookKind::PreCommit, git, setup, err, |git, always| {
-        let files = collect::staged(git)?;
-        let paths = if always {
-            collect::staged_paths(git)?
-                .into_iter()
-                .map(|p| (None, p))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok((files, paths))
-    })
+    run(
+        HookKind::PreCommit,
+        git,
+        setup,
+        err,
+        Box::new(|git, always, on_file| {
+            collect::staged(git, on_file)?;
+            Ok(if always {
+                collect::staged_paths(git)?
+                    .into_iter()
+                    .map(|p| (None, p))
+                    .collect()
+            } else {
+                Vec::new()
+            })
+        }),
+    )
 }
 
 /// `pre-push`: `input` is what git wrote on the hook's standard input.
 pub fn pre_push(git: &Git, setup: &HookSetup, input: &str, err: &mut dyn Write) -> u8 {
-    run(HookKind::PrePush, git, setup, err, |git, always| {
-        let refs = collect::parse_push_refs(input)?;
-        let commits = collect::pushed_commits(git, &refs)?;
-        tracing::debug!(refs = refs.len(), commits = commits.len(), "pre-push");
-        let files = collect::commit_additions(git, &commits)?;
-        let paths = if always {
-            collect::commit_paths(git, &commits)?
-                .into_iter()
-                .map(|(c, p)| (Some(c), p))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok((files, paths))
-    })
+    run(
+        HookKind::PrePush,
+        git,
+        setup,
+        err,
+        Box::new(|git, always, on_file| {
+            let refs = collect::parse_push_refs(input)?;
+            let commits = collect::pushed_commits(git, &refs)?;
+            tracing::debug!(refs = refs.len(), commits = commits.len(), "pre-push");
+            collect::commit_additions(git, &commits, on_file)?;
+            Ok(if always {
+                collect::commit_paths(git, &commits)?
+                    .into_iter()
+                    .map(|(c, p)| (Some(c), p))
+                    .collect()
+            } else {
+                Vec::new()
+            })
+        }),
+    )
 }
 
 fn run(
@@ -76,7 +93,7 @@ fn run(
     git: &Git,
     setup: &HookSetup,
     err: &mut dyn Write,
-    collect: impl FnOnce(&Git, bool) -> Result<Collected, Box<dyn std::error::Error>>,
+    collect: Box<Collect<'_>>,
 ) -> u8 {
     let root = git.toplevel().ok();
     let config = &setup.config;
@@ -89,8 +106,9 @@ fn run(
             root.as_deref(),
         )?;
         let always = config.block_ai_transcripts == TranscriptPolicy::Always;
-        let (files, paths) = collect(git, always)?;
-        Ok(checker.check(&files, &paths)?)
+        let mut check = checker.begin()?;
+        let paths = collect(git, always, &mut |file| check.file(file))?;
+        Ok(check.finish(&paths)?)
     })();
     let repo = root
         .as_ref()
