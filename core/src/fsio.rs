@@ -227,6 +227,46 @@ pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Opens `path` for appending (created `0600`, its directory `0700`),
+/// without blocking and only if it is a regular file: a FIFO or a device
+/// planted where a log belongs is refused, and a symlink is not followed
+/// (appends must land in the file Mantra owns, nowhere else). A file made
+/// earlier with a looser mode is brought back to owner-only.
+pub fn open_append_private(path: &Path) -> Result<File, InputError> {
+    let io = |source| InputError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_private_dir(dir).map_err(io)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).read(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW);
+    }
+    let file = opts.open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(InputError::NotRegular {
+            path: path.to_path_buf(),
+            kind: kind_of(meta.file_type()),
+        });
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o777 != 0o600 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(io)?;
+        }
+    }
+    Ok(file)
+}
+
 /// Creates `dir` and its missing parents, owner-only (`0700`) on Unix.
 /// Existing directories keep their mode.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
@@ -316,6 +356,41 @@ mod tests {
             .expect_err("dir")
             .to_string()
             .contains("directory"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn appends_go_only_to_a_private_regular_file() {
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("logs/audit.jsonl");
+        open_append_private(&log)
+            .expect("open")
+            .write_all(b"one\n")
+            .expect("write");
+        std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        open_append_private(&log)
+            .expect("open")
+            .write_all(b"two\n")
+            .expect("write");
+        assert_eq!(std::fs::read(&log).expect("read"), b"one\ntwo\n");
+        let mode = std::fs::metadata(&log).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // A FIFO would block the writer until a reader came: refused.
+        let fifo = dir.path().join("fifo.jsonl");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success());
+        let e = open_append_private(&fifo).expect_err("fifo");
+        assert!(e.to_string().contains("FIFO"), "{e}");
+        // A symlink is not followed, whatever it points at.
+        let link = dir.path().join("link.jsonl");
+        std::os::unix::fs::symlink(&log, &link).expect("symlink");
+        assert!(open_append_private(&link).is_err());
+        assert_eq!(std::fs::read(&log).expect("read"), b"one\ntwo\n");
     }
 
     #[cfg(unix)]

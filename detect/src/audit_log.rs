@@ -129,35 +129,11 @@ pub struct AuditLog {
 /// torn last line (no final newline) is closed first, so the new record
 /// stays readable.
 pub fn append(path: &Path, record: &AuditRecord) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            builder.mode(0o700);
-        }
-        builder.create(dir)?;
-    }
     let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
     line.push(b'\n');
-    let mut opts = std::fs::OpenOptions::new();
-    opts.create(true).read(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut file = opts.open(path)?;
-    #[cfg(unix)]
-    {
-        // `mode` only applies on creation: a file made by an older version or
-        // by hand is brought back to owner-only.
-        use std::os::unix::fs::PermissionsExt;
-        if file.metadata()?.permissions().mode() & 0o777 != 0o600 {
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        }
-    }
+    // Non-blocking, regular files only, no symlink: a FIFO planted here
+    // would otherwise hang the hook that records a block.
+    let mut file = mantra_core::fsio::open_append_private(path)?;
     if file.metadata()?.len() > 0 {
         let mut last = [0u8; 1];
         file.seek(SeekFrom::End(-1))?;
