@@ -9,9 +9,11 @@
 # and exits non-zero when any target crashed, leaked past the memory limit or
 # timed out (the input is kept in fuzz/artifacts/<target>/).
 #
-# Needs cargo-fuzz (`cargo install cargo-fuzz --locked`) and a nightly
-# compiler: `cargo +nightly` when rustup has one, else the installed
-# toolchain with RUSTC_BOOTSTRAP=1 (what a machine with one toolchain does).
+# Needs cargo-fuzz (`cargo install cargo-fuzz --locked`) and nightly
+# compiler features: by default the installed toolchain with
+# RUSTC_BOOTSTRAP=1 (machines of this kind have one toolchain, so CI and
+# developers run the same thing); FUZZ_TOOLCHAIN=nightly uses
+# `cargo +nightly` instead.
 # FUZZ_SANITIZER=none|address (default address) picks the sanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +26,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "cargo-fuzz is not installed: cargo install cargo-fuzz --locked" >&2
   exit 2
 fi
-if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+if [ "${FUZZ_TOOLCHAIN:-}" = nightly ]; then
   fuzz=(cargo +nightly fuzz)
 else
   export RUSTC_BOOTSTRAP=1
