@@ -386,6 +386,11 @@ fn prepare(
         }
         Err(e) => return Err(err(&e)),
     };
+    if w.replace {
+        if let Some(reason) = nothing_readable(&out) {
+            return Err(err(&reason));
+        }
+    }
     let mut sessions = Vec::with_capacity(out.sessions.len());
     for s in &out.sessions {
         sessions.push(prepare_session(scanner, state, config, s).map_err(|e| err(&e))?);
@@ -414,6 +419,25 @@ fn prepare(
         out.stats,
         read,
     ))
+}
+
+/// Why a source that has records but not one readable message is a failed
+/// source rather than an empty one (`None`: it may replace). Replacing
+/// deletes every session read from the source before: a transcript
+/// overwritten by garbage, or a file that is not what its name says, must
+/// not take them with it. A source with no records at all (an emptied
+/// file, a database without chats) is empty, and replaces.
+fn nothing_readable(out: &crate::sources::ParseOutput) -> Option<String> {
+    let s = &out.stats;
+    let unreadable = s.skipped_corrupt + s.skipped_oversized;
+    let messages: usize = out.sessions.iter().map(|s| s.messages.len()).sum();
+    (messages == 0 && unreadable > 0 && unreadable >= s.records).then(|| {
+        format!(
+            "nothing in it could be read ({} of {} records corrupt or oversized): it is \
+             damaged or not in the format expected; what was indexed from it before is kept",
+            unreadable, s.records
+        )
+    })
 }
 
 /// Runs that read fewer bytes than this build the search index on the
