@@ -178,6 +178,15 @@ impl Store {
 
     /// Opens (or creates) the store at `path` with `key` directly.
     pub fn open_with_key(path: &Path, key: &StoreKey) -> Result<Store, StoreError> {
+        // Creating a database is serialized across processes: SQLite's
+        // busy handler does not cover every step of making a fresh file a
+        // WAL database, and two openers of a fresh data directory met
+        // "database is locked". Opening existing files takes no lock.
+        let _creating = if !non_empty_file(path)? || !non_empty_file(&search::index_path(path))? {
+            Some(creation_lock(path)?)
+        } else {
+            None
+        };
         let exists = non_empty_file(path)?;
         if exists {
             check_not_plaintext(path)?;
@@ -331,6 +340,22 @@ pub fn creation_lock_path(store_path: &Path) -> PathBuf {
 /// keychain entry after the first had encrypted the store with it. Under
 /// an exclusive lock the key is looked up again, so it is made once.
 fn create_key_once(path: &Path, keys: &dyn KeyProvider) -> Result<StoreKey, StoreError> {
+    let lock = creation_lock(path)?;
+    let key = match keys.get()? {
+        Some(k) => k,
+        None => {
+            let k = StoreKey::generate()?;
+            keys.put(&k)?;
+            k
+        }
+    };
+    drop(lock);
+    Ok(key)
+}
+
+/// Takes the exclusive creation lock of the store at `path`; released when
+/// the file is dropped (and by the OS if the process dies).
+fn creation_lock(path: &Path) -> Result<std::fs::File, StoreError> {
     let lock_path = creation_lock_path(path);
     let io = |source| StoreError::Io {
         path: lock_path.clone(),
@@ -348,17 +373,7 @@ fn create_key_once(path: &Path, keys: &dyn KeyProvider) -> Result<StoreKey, Stor
     }
     let lock = opts.open(&lock_path).map_err(io)?;
     lock.lock().map_err(io)?;
-    let key = match keys.get()? {
-        Some(k) => k,
-        None => {
-            let k = StoreKey::generate()?;
-            keys.put(&k)?;
-            k
-        }
-    };
-    // Released when `lock` is dropped (and by the OS if the process dies).
-    drop(lock);
-    Ok(key)
+    Ok(lock)
 }
 
 /// Opens an existing database (the store or its index) read-only with
