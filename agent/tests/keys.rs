@@ -24,8 +24,8 @@ fn key_file_fallback_is_named_when_the_key_is_missing_and_odd_key_files_are_refu
     std::fs::remove_file(data.key_file()).expect("lose the key");
 
     let keys = SystemKeys::new(&data.root, KeyFallback::File, KeyStoreChoice::Auto);
-    let err = mantra_agent::lifecycle::open_store(&data, &keys, OpenMode::Existing)
-        .expect_err("no key");
+    let err =
+        mantra_agent::lifecycle::open_store(&data, &keys, OpenMode::Existing).expect_err("no key");
     assert!(matches!(err, StoreError::MissingKey { .. }), "{err:?}");
     let text = err.to_string();
     let key_file = data.key_file().display().to_string();
@@ -46,7 +46,7 @@ fn key_file_fallback_is_named_when_the_key_is_missing_and_odd_key_files_are_refu
     // Without the fix this blocks in open() for ever.
     let err = keys.get().expect_err("a FIFO is no key file");
     assert!(err.to_string().contains("FIFO"), "{err}");
-    let err = mantra_agent::lifecycle::open_store(&data, &keys, OpenMode::Existing)
-        .expect_err("refused");
+    let err =
+        mantra_agent::lifecycle::open_store(&data, &keys, OpenMode::Existing).expect_err("refused");
     assert!(err.to_string().contains("FIFO"), "{err}");
 }

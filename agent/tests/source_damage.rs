@@ -83,7 +83,11 @@ fn damage_keeps_sessions(env: &Env, assistant: Assistant, source: &Path, damage:
     let (path, reason) = &second.errors[0];
     assert_eq!(path, source);
     assert!(!reason.is_empty());
-    assert_eq!(sessions_of(&store, assistant), sessions, "{assistant}: {reason}");
+    assert_eq!(
+        sessions_of(&store, assistant),
+        sessions,
+        "{assistant}: {reason}"
+    );
     assert_eq!(messages(&store), msgs, "{assistant}: {reason}");
     // And the same again on the next run: the failure is not remembered as
     // an indexed state.
@@ -146,7 +150,13 @@ fn a_jsonl_transcript_overwritten_with_random_bytes_keeps_its_session() {
     let file = env.claude_file("/w/p", "s1");
     support::append(
         &file,
-        &support::user_line("s1", "/w/p", "u1", "2026-05-01T10:00:00Z", "water the basil"),
+        &support::user_line(
+            "s1",
+            "/w/p",
+            "u1",
+            "2026-05-01T10:00:00Z",
+            "water the basil",
+        ),
     );
     damage_keeps_sessions(&env, Assistant::ClaudeCode, &file, || {
         overwrite_with_garbage(&file, 20_000);

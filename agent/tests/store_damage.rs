@@ -79,7 +79,10 @@ fn a_damaged_index_is_rebuilt_when_the_store_is_opened() {
     let index = index_path(&env.data.db_path());
     corrupt_pages(&index, 1..=page_count(&index));
     let mut store = env.open();
-    assert_eq!(store.search("walrus3", None, 100, &hl()).expect("s").len(), 40);
+    assert_eq!(
+        store.search("walrus3", None, 100, &hl()).expect("s").len(),
+        40
+    );
     store.verify_search_index().expect("rebuilt whole");
 }
 
@@ -98,8 +101,14 @@ fn a_damaged_index_met_while_applying_a_batch_is_rebuilt_with_the_batch() {
             vec![session("/x/new.jsonl", "/p", vec![msg("m1", 1, "narwhal")])],
         )])
         .expect("write");
-    assert_eq!(store.search("narwhal", None, 10, &hl()).expect("s").len(), 1);
-    assert_eq!(store.search("walrus5", None, 100, &hl()).expect("s").len(), 40);
+    assert_eq!(
+        store.search("narwhal", None, 10, &hl()).expect("s").len(),
+        1
+    );
+    assert_eq!(
+        store.search("walrus5", None, 100, &hl()).expect("s").len(),
+        40
+    );
     store.verify_search_index().expect("rebuilt whole");
 }
 
@@ -123,8 +132,14 @@ fn a_damaged_index_met_by_a_deletion_is_rebuilt_without_the_deleted_text() {
         .delete(&mantra_agent::store::delete::DeleteScope::Session(id))
         .expect("delete");
     assert_eq!(n, 1);
-    assert!(store.search("walrus4", None, 100, &hl()).expect("s").is_empty());
-    assert_eq!(store.search("walrus6", None, 100, &hl()).expect("s").len(), 40);
+    assert!(store
+        .search("walrus4", None, 100, &hl())
+        .expect("s")
+        .is_empty());
+    assert_eq!(
+        store.search("walrus6", None, 100, &hl()).expect("s").len(),
+        40
+    );
     store.verify_search_index().expect("rebuilt whole");
 }
 

@@ -802,7 +802,8 @@ fn corrupt_page(file: &Path, page: u64) {
     use std::io::{Seek, SeekFrom, Write};
     const PAGE: u64 = 16384;
     let mut f = std::fs::OpenOptions::new().write(true).open(file).unwrap();
-    f.seek(SeekFrom::Start((page - 1) * PAGE + PAGE / 2)).unwrap();
+    f.seek(SeekFrom::Start((page - 1) * PAGE + PAGE / 2))
+        .unwrap();
     f.write_all(&[0xA5; 64]).unwrap();
     f.sync_all().unwrap();
 }
@@ -844,7 +845,10 @@ fn damaged_search_index_and_damaged_store_fail_with_what_to_do() {
     let d = detail(&doc, "store");
     assert!(d.contains("session store") && d.contains("damaged"), "{d}");
     let fix = check(&doc, "store")["fix"].as_str().unwrap().to_string();
-    assert!(fix.contains("nothing was deleted") && fix.contains("backup"), "{fix}");
+    assert!(
+        fix.contains("nothing was deleted") && fix.contains("backup"),
+        "{fix}"
+    );
     let _ = w.mantra(&["search", "deploy", "--all-projects"]);
     let _ = w.mantra(&["index"]);
     let after = std::fs::read(&db).expect("the damaged store is kept");

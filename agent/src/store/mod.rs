@@ -87,16 +87,6 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-impl StoreError {
-    /// The SQLite error under this one, if any.
-    pub fn sqlite(&self) -> Option<&rusqlite::Error> {
-        match self {
-            StoreError::Sqlite(e) | StoreError::Damaged(e) | StoreError::SearchIndex(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
 /// What SQLite's `quick_check` finds wrong in the database of `conn`
 /// (every page read, so under SQLCipher every page's HMAC checked, and
 /// each b-tree's structure), or `None` when it is sound. An error that
@@ -271,7 +261,7 @@ impl Store {
         match open_inspecting(&index, &self.key) {
             Ok(conn) => integrity_problem(&conn),
             Err(StoreError::WrongKey { .. }) => {
-                Some("it does not decrypt with the store's key".into())
+                Some("its first page does not decrypt with the store's key".into())
             }
             Err(e) => Some(e.to_string()),
         }
@@ -452,10 +442,17 @@ fn open_existing(
     let index = search::index_path(path);
     // Immutable: page 1 of the main file is all it needs to read, and it
     // must not create side files beside an index another process uses.
-    let read_only =
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let read_only = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if non_empty_file(&index).unwrap_or(false)
-        && open_keyed(Path::new(&immutable_uri(&index)), read_only, key, CIPHER_LAYOUT).is_ok()
+        && open_keyed(
+            Path::new(&immutable_uri(&index)),
+            read_only,
+            key,
+            CIPHER_LAYOUT,
+        )
+        .is_ok()
     {
         if let Some(e) = first {
             return Err(StoreError::Damaged(e));

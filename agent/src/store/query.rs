@@ -330,7 +330,9 @@ impl Store {
         // Errors of the index are told apart from the store's: a damaged
         // index is rebuilt, a damaged store is reported.
         let mut matches = index
-            .prepare("SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rank")
+            .prepare(
+                "SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rank",
+            )
             .map_err(StoreError::SearchIndex)?;
         let mut row = self.conn.prepare_cached(
             "SELECT s.native_id, s.assistant, p.path, m.native_id, m.role, m.ts,

@@ -378,9 +378,10 @@ impl Store {
             StoreError::SearchIndex(e) => is_damage(e),
             // Damage met by work that reads the store and writes the
             // index: whose? The index's own check says.
-            StoreError::Damaged(_) => self.search.as_ref().is_some_and(|index| {
-                super::integrity_problem(index).is_some()
-            }),
+            StoreError::Damaged(_) => self
+                .search
+                .as_ref()
+                .is_some_and(|index| super::integrity_problem(index).is_some()),
             _ => false,
         };
         if !index_damaged {

@@ -235,10 +235,7 @@ fn store_check(ctx: &Context, present: bool, key: Option<&StoreKey>) -> (Check, 
 fn damaged_store(db: &std::path::Path, problem: &str) -> Check {
     Check::fail(
         STORE,
-        format!(
-            "the session store {} is damaged: {problem}",
-            db.display()
-        ),
+        format!("the session store {} is damaged: {problem}", db.display()),
         format!(
             "nothing was deleted. Stop the agent and keep a copy (`cp '{db}'* <backup dir>`); then \
              restore the store from a backup, or move it aside and run `mantra index` to build a \
