@@ -389,6 +389,11 @@ fn prepare(
         }
         Err(e) => return Err(err(&e)),
     };
+    if w.replace {
+        if let Some(reason) = nothing_readable(&out) {
+            return Err(err(&reason));
+        }
+    }
     let mut sessions = Vec::with_capacity(out.sessions.len());
     for s in &out.sessions {
         sessions.push(prepare_session(scanner, state, config, s).map_err(|e| err(&e))?);
@@ -466,6 +471,29 @@ fn oversized_placeholders(
         crate::oversized::find_long_lines(path, w.from, end, crate::oversized::RECORD_LIMIT)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     crate::oversized::placeholder_messages(scanner, state, path, &records, ts)
+}
+
+/// Why a source that has records but not one readable message is a failed
+/// source rather than an empty one (`None`: it may replace). Replacing
+/// deletes every session read from the source before: a transcript
+/// overwritten by garbage, or a file that is not what its name says, must
+/// not take them with it. A source with no records at all (an emptied
+/// file, a database without chats) is empty, and replaces.
+fn nothing_readable(out: &crate::sources::ParseOutput) -> Option<String> {
+    let s = &out.stats;
+    let messages: usize = out.sessions.iter().map(|s| s.messages.len()).sum();
+    // Oversized records are not unreadable: they are scanned and stored
+    // as placeholders (`crate::oversized`).
+    let unreadable = s.skipped_corrupt;
+    (messages == 0 && s.skipped_oversized == 0 && unreadable > 0 && unreadable >= s.records).then(
+        || {
+            format!(
+                "nothing in it could be read ({} of {} records corrupt): it is damaged or not \
+                 in the format expected; what was indexed from it before is kept",
+                unreadable, s.records
+            )
+        },
+    )
 }
 
 /// Runs that read fewer bytes than this build the search index on the

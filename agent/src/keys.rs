@@ -8,6 +8,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::config::KeyFallback;
 
@@ -80,7 +81,15 @@ pub enum KeyError {
     },
     #[error("key file {path} does not hold a 256-bit hex key")]
     BadKeyFile { path: PathBuf },
+    /// The key file is not a small regular file (a FIFO, a device, a
+    /// symlink to `/dev/zero`, or far larger than a key).
+    #[error("key file: {0}")]
+    KeyFileRefused(#[source] mantra_core::fsio::InputError),
 }
+
+/// A key file holds 64 hex digits and a newline; anything much larger is
+/// not a key file, and is refused rather than read.
+const KEY_FILE_LIMIT: u64 = 1024;
 
 /// Where the store key is kept.
 pub trait KeyProvider: Send + Sync {
@@ -113,17 +122,23 @@ impl FileKeys {
 
 impl KeyProvider for FileKeys {
     fn get(&self) -> Result<Option<StoreKey>, KeyError> {
-        match std::fs::read_to_string(&self.path) {
-            Ok(s) => StoreKey::from_hex(&s)
+        use mantra_core::fsio::{read_optional, InputError};
+        let bad = || KeyError::BadKeyFile {
+            path: self.path.clone(),
+        };
+        match read_optional(&self.path, KEY_FILE_LIMIT) {
+            Ok(None) => Ok(None),
+            Ok(Some(bytes)) => std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(StoreKey::from_hex)
                 .map(Some)
-                .ok_or(KeyError::BadKeyFile {
-                    path: self.path.clone(),
-                }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(KeyError::Io {
+                .ok_or_else(bad),
+            Err(InputError::TooLarge { .. }) => Err(bad()),
+            Err(InputError::Io { source, .. }) => Err(KeyError::Io {
                 path: self.path.clone(),
                 source,
             }),
+            Err(e) => Err(KeyError::KeyFileRefused(e)),
         }
     }
 
@@ -263,6 +278,10 @@ pub struct SystemKeys {
     pub file: FileKeys,
     pub fallback: KeyFallback,
     pub choice: KeyStoreChoice,
+    /// Where the last [`KeyProvider::get`] looked, in words, so that a
+    /// missing key is reported where it was really looked for (the key
+    /// file, when the keychain was unreachable).
+    consulted: Arc<Mutex<Option<String>>>,
 }
 
 impl SystemKeys {
@@ -272,7 +291,12 @@ impl SystemKeys {
             file: FileKeys::new(data_dir.join(crate::datadir::KEY_FILE_NAME)),
             fallback,
             choice,
+            consulted: Arc::default(),
         }
+    }
+
+    fn consulted(&self, what: String) {
+        *self.consulted.lock().unwrap_or_else(|p| p.into_inner()) = Some(what);
     }
 
     fn file_allowed(&self, reason: &str) -> Result<(), KeyError> {
@@ -288,17 +312,24 @@ impl SystemKeys {
 impl KeyProvider for SystemKeys {
     fn get(&self) -> Result<Option<StoreKey>, KeyError> {
         if self.choice != KeyStoreChoice::Keychain && self.file.path.exists() {
+            self.consulted(self.file.describe());
             self.file_allowed("a key file is present")?;
             return self.file.get();
         }
         if self.choice == KeyStoreChoice::File {
+            self.consulted(self.file.describe());
             self.file_allowed("MANTRA_KEY_STORE=file")?;
             return self.file.get();
         }
+        self.consulted(self.keychain.describe());
         match self.keychain.get() {
             Ok(k) => Ok(k),
             Err(e) if self.choice == KeyStoreChoice::Auto => {
                 tracing::debug!("keychain unreachable: {e}");
+                self.consulted(format!(
+                    "{}, the fallback: the OS keychain is unreachable ({e})",
+                    self.file.describe()
+                ));
                 self.file_allowed(&e.to_string())?;
                 self.file.get()
             }
@@ -336,7 +367,16 @@ impl KeyProvider for SystemKeys {
         Ok(removed)
     }
 
+    /// Where the last `get` looked; before any, where it would look first.
     fn describe(&self) -> String {
+        if let Some(what) = self
+            .consulted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return what;
+        }
         if self.file.path.exists() || self.choice == KeyStoreChoice::File {
             self.file.describe()
         } else {

@@ -74,7 +74,11 @@ pub fn wipe(dir: &DataDir, keys: &dyn KeyProvider) -> Result<WipeReport, StoreEr
         p.push(suffix);
         PathBuf::from(p)
     });
-    for p in store_files.chain(crate::store::search::index_files(&db)) {
+    let lock = std::iter::once(crate::store::creation_lock_path(&db));
+    for p in store_files
+        .chain(crate::store::search::index_files(&db))
+        .chain(lock)
+    {
         if remove_file(&p).map_err(io(&p))? {
             report.removed.push(p);
         }

@@ -11,7 +11,7 @@ use mantra_agent::store::search::{index_files, index_path};
 use mantra_agent::store::{StoreError, CIPHER_LAYOUT, PLAINTEXT_HEADER};
 use support::{hl, msg, session, source, Env};
 
-fn hits(store: &mantra_agent::store::Store, q: &str) -> usize {
+fn hits(store: &mut mantra_agent::store::Store, q: &str) -> usize {
     store.search(q, None, 50, &hl()).expect("search").len()
 }
 
@@ -126,12 +126,12 @@ fn a_batch_lost_before_the_index_applied_it_is_caught_up_at_the_next_open() {
     let mut store = env.open();
     let lost = write_deferred(&mut store, "/x/a.jsonl", "okapi lost in the crash");
     drop(lost);
-    assert_eq!(hits(&store, "okapi"), 0, "not in the index yet");
+    assert_eq!(hits(&mut store, "okapi"), 0, "not in the index yet");
     assert!(store.verify_search_index().is_err());
     drop(store);
 
-    let store = env.open();
-    assert_eq!(hits(&store, "okapi"), 1);
+    let mut store = env.open();
+    assert_eq!(hits(&mut store, "okapi"), 1);
     store
         .verify_search_index()
         .expect("agrees after the catch-up");
@@ -148,8 +148,8 @@ fn another_writers_unapplied_transaction_is_applied_before_ours() {
     let ours = write_deferred(&mut second, "/x/b.jsonl", "quokka second");
     let mut writer = second.search_writer().expect("writer");
     writer.apply(ours).expect("apply");
-    assert_eq!(hits(&second, "narwhal"), 1);
-    assert_eq!(hits(&second, "quokka"), 1);
+    assert_eq!(hits(&mut second, "narwhal"), 1);
+    assert_eq!(hits(&mut second, "quokka"), 1);
     second.verify_search_index().expect("agrees");
 }
 
@@ -164,7 +164,7 @@ fn a_transaction_already_applied_is_not_applied_twice() {
     store.sync_search().expect("catch up first");
     let mut writer = store.search_writer().expect("writer");
     writer.apply(work).expect("late batch");
-    assert_eq!(hits(&store, "tapir"), 1);
+    assert_eq!(hits(&mut store, "tapir"), 1);
     assert_eq!(occurrences(&store, "tapir"), 1, "indexed once");
     store.verify_search_index().expect("one row per message");
 }
@@ -182,8 +182,8 @@ fn a_message_inserted_and_rewritten_in_one_transaction_is_indexed_once() {
         .expect("write");
     let mut writer = store.search_writer().expect("writer");
     writer.apply(work).expect("apply");
-    assert_eq!(hits(&store, "final"), 1);
-    assert_eq!(hits(&store, "draft"), 0);
+    assert_eq!(hits(&mut store, "final"), 1);
+    assert_eq!(hits(&mut store, "draft"), 0);
     store.verify_search_index().expect("agrees");
 }
 
@@ -194,8 +194,8 @@ fn a_missing_index_is_rebuilt_from_the_store() {
     write_one(&mut store, "/x/a.jsonl", "walrus kept");
     drop(store);
     remove_index(&env);
-    let store = env.open();
-    assert_eq!(hits(&store, "walrus"), 1);
+    let mut store = env.open();
+    assert_eq!(hits(&mut store, "walrus"), 1);
     store.verify_search_index().expect("rebuilt");
 }
 
@@ -218,8 +218,8 @@ fn an_index_under_another_key_is_replaced() {
         ))
         .expect("foreign index");
     drop(foreign);
-    let store = env.open();
-    assert_eq!(hits(&store, "lemur"), 1);
+    let mut store = env.open();
+    assert_eq!(hits(&mut store, "lemur"), 1);
     store.verify_search_index().expect("rebuilt");
 }
 
@@ -257,8 +257,8 @@ fn opening_the_store_does_not_wait_for_a_busy_index() {
     assert_eq!(reader.counts().expect("counts").messages, 1);
     holder.execute_batch("ROLLBACK;").expect("release");
     drop(reader);
-    let store = env.open();
-    assert_eq!(hits(&store, "gecko"), 1, "caught up once free");
+    let mut store = env.open();
+    assert_eq!(hits(&mut store, "gecko"), 1, "caught up once free");
 }
 
 /// A `Checkpointer` copies what writers with automatic checkpoints off
@@ -341,7 +341,7 @@ fn reused_message_ids_are_indexed_once() {
     writer.apply(s1).expect("apply S+1");
     assert_eq!(occurrences(&store, "bravo"), 1, "indexed once");
     assert_eq!(occurrences(&store, "alpha"), 1);
-    assert_eq!(hits(&store, "two"), 0);
+    assert_eq!(hits(&mut store, "two"), 0);
     store.verify_search_index().expect("agrees");
     // Deleted, it leaves no copy behind in the file.
     let b = store.resolve_project("p").expect("project");
@@ -350,7 +350,7 @@ fn reused_message_ids_are_indexed_once() {
         .expect("delete");
     store.compact().expect("compact");
     assert_eq!(occurrences(&store, "bravo"), 0);
-    assert_eq!(hits(&store, "bravo"), 0);
+    assert_eq!(hits(&mut store, "bravo"), 0);
     store.verify_search_index().expect("agrees after delete");
 }
 
@@ -404,9 +404,9 @@ fn an_index_from_another_store_is_rebuilt() {
             let _ = std::fs::remove_file(p);
         }
         std::fs::copy(&other_db, env.data.db_path()).expect("replace the store");
-        let store = env.open();
-        assert_eq!(hits(&store, "fresh"), writes as usize);
-        assert_eq!(hits(&store, "old"), 0);
+        let mut store = env.open();
+        assert_eq!(hits(&mut store, "fresh"), writes as usize);
+        assert_eq!(hits(&mut store, "old"), 0);
         store.verify_search_index().expect("rebuilt for this store");
     }
 }
@@ -429,12 +429,12 @@ fn an_index_never_built_is_built_by_the_next_update() {
     // open is skipped.
     let holder = hold_index(&env);
     let mut store = env.open();
-    assert_eq!(hits(&store, "heron"), 0, "not built yet");
+    assert_eq!(hits(&mut store, "heron"), 0, "not built yet");
     holder.execute_batch("ROLLBACK;").expect("release");
     drop(holder);
     // The next write's index update builds it whole.
     write_one(&mut store, "/x/b.jsonl", "ibis new");
-    assert_eq!(hits(&store, "heron"), 1);
-    assert_eq!(hits(&store, "ibis"), 1);
+    assert_eq!(hits(&mut store, "heron"), 1);
+    assert_eq!(hits(&mut store, "ibis"), 1);
     store.verify_search_index().expect("built");
 }

@@ -121,7 +121,7 @@ fn legacy_layout_store_opens_and_a_wrong_key_leaves_it_untouched() {
     assert_eq!(std::fs::read(&wal).expect("wal"), wal_before);
     drop(writer);
 
-    let store = Store::open_with_key(&env.data.db_path(), &key).expect("legacy opens");
+    let mut store = Store::open_with_key(&env.data.db_path(), &key).expect("legacy opens");
     assert_eq!(store.schema_version().expect("v"), schema::CURRENT_VERSION);
     assert_eq!(store.search("quokka", None, 10, &hl()).expect("s").len(), 1);
 }
@@ -244,7 +244,7 @@ fn migrates_from_every_earlier_version() {
                 .expect("v3 rows");
             }
         }
-        let store = Store::open_with_key(&env.data.db_path(), &key).expect("migrate");
+        let mut store = Store::open_with_key(&env.data.db_path(), &key).expect("migrate");
         assert_eq!(store.schema_version().expect("v"), schema::CURRENT_VERSION);
         if from >= 1 {
             let n: i64 = store

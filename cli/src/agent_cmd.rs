@@ -692,7 +692,7 @@ fn sessions_show(dir: &DataDir, config: &AgentConfig, a: ShowArgs) -> Result<u8>
 }
 
 fn search(dir: &DataDir, config: &AgentConfig, a: SearchArgs) -> Result<u8> {
-    let store = open(dir, config, OpenMode::Existing)?;
+    let mut store = open(dir, config, OpenMode::Existing)?;
     let project_id = project_scope(&store, config, a.project.as_deref(), a.all_projects)?;
     let tty = std::io::stdout().is_terminal() && !a.json;
     let hl = if tty {

@@ -795,3 +795,65 @@ mod rooted {
         assert_eq!(names[3], "notes.txt");
     }
 }
+
+/// Overwrites 64 bytes in the middle of page `page` (1-based) of `file`, a
+/// database with the store's 16 KiB pages: the page then fails its HMAC.
+fn corrupt_page(file: &Path, page: u64) {
+    use std::io::{Seek, SeekFrom, Write};
+    const PAGE: u64 = 16384;
+    let mut f = std::fs::OpenOptions::new().write(true).open(file).unwrap();
+    f.seek(SeekFrom::Start((page - 1) * PAGE + PAGE / 2))
+        .unwrap();
+    f.write_all(&[0xA5; 64]).unwrap();
+    f.sync_all().unwrap();
+}
+
+fn middle_page(file: &Path) -> u64 {
+    (std::fs::metadata(file).unwrap().len() / 16384 / 2).max(2)
+}
+
+#[test]
+fn damaged_search_index_and_damaged_store_fail_with_what_to_do() {
+    let w = World::new();
+    let token = w.index_fixture();
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "store"), "ok", "{doc:#}");
+
+    // A damaged page in the search index: reported, with the fix.
+    let index = w.data.join("sessions-search.db");
+    corrupt_page(&index, middle_page(&index));
+    let (code, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "store"), "fail", "{doc:#}");
+    assert_ne!(code, 0);
+    let d = detail(&doc, "store");
+    assert!(d.contains("search index") && d.contains("damaged"), "{d}");
+    assert!(d.contains("the store itself is sound"), "{d}");
+    let fix = check(&doc, "store")["fix"].as_str().unwrap().to_string();
+    assert!(fix.contains("mantra index"), "{fix}");
+    // A search rebuilds it from the store and answers.
+    let found = w.mantra_ok(&["search", "deploy", "--all-projects"]);
+    assert!(found.contains("deploy"), "{found}");
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "store"), "ok", "{doc:#}");
+
+    // A damaged page in the store: reported, never deleted.
+    let db = w.data.join("sessions.db");
+    corrupt_page(&db, middle_page(&db));
+    let before = std::fs::read(&db).unwrap();
+    let (_, doc) = w.doctor(&[]);
+    assert_eq!(status(&doc, "store"), "fail", "{doc:#}");
+    let d = detail(&doc, "store");
+    assert!(d.contains("session store") && d.contains("damaged"), "{d}");
+    let fix = check(&doc, "store")["fix"].as_str().unwrap().to_string();
+    assert!(
+        fix.contains("nothing was deleted") && fix.contains("backup"),
+        "{fix}"
+    );
+    let _ = w.mantra(&["search", "deploy", "--all-projects"]);
+    let _ = w.mantra(&["index"]);
+    let after = std::fs::read(&db).expect("the damaged store is kept");
+    assert!(after.len() >= before.len(), "the damaged store is kept");
+
+    let out = serde_json::to_string(&doc).unwrap();
+    assert!(!out.contains(&token), "no secret in the report");
+}

@@ -49,7 +49,10 @@ pub fn parse(path: &Path) -> Result<ParseOutput, SourceError> {
     let conn = &db.conn;
     let mut stats = ParseStats::default();
     let mut sessions = Vec::new();
-    if !has_table(conn, "cursorDiskKV") {
+    // A database without the table holds no chats (a fresh install):
+    // an empty result that may replace. One that cannot be read is an
+    // error, and what was indexed from it stays.
+    if !has_table(conn, "cursorDiskKV").map_err(|e| map_err(path, e))? {
         return Ok(ParseOutput {
             sessions,
             stats,

@@ -26,13 +26,13 @@ pub(crate) struct ReadOnlyDb {
 
 /// Opens `path` read-only. A database another process holds locked gives
 /// `SourceError::Locked` (transient) rather than blocking.
+/// A file that is not a SQLite database (or is damaged) is an error, never
+/// an empty database: the sessions indexed from it before must be kept.
 pub(crate) fn open_read_only(path: &Path) -> Result<ReadOnlyDb, SourceError> {
-    if !path.is_file() {
-        return Err(SourceError::io(
-            path,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "database file not found"),
-        ));
-    }
+    // SQLite opens the file itself, without O_NONBLOCK: a FIFO left where
+    // the database should be would block it for ever.
+    mantra_core::fsio::check_regular(path)
+        .map_err(|e| SourceError::io(path, std::io::Error::from(e)))?;
     match open_in_place(path) {
         Ok(conn) => Ok(ReadOnlyDb {
             conn,
@@ -57,12 +57,17 @@ fn open_in_place(path: &Path) -> Result<Connection, SourceError> {
     let conn = Connection::open_with_flags(uri, flags).map_err(|e| map_err(path, e))?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| map_err(path, e))?;
-    // Opening is lazy: touch the schema so lock and format errors show here.
+    read_schema(&conn).map_err(|e| map_err(path, e))?;
+    Ok(conn)
+}
+
+/// Opening is lazy: reading the schema makes lock and format errors
+/// ("file is not a database") show at once.
+fn read_schema(conn: &Connection) -> rusqlite::Result<()> {
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
-    })
-    .map_err(|e| map_err(path, e))?;
-    Ok(conn)
+    })?;
+    Ok(())
 }
 
 fn snapshot(path: &Path) -> Result<ReadOnlyDb, SourceError> {
@@ -86,6 +91,7 @@ fn snapshot(path: &Path) -> Result<ReadOnlyDb, SourceError> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| map_err(path, e))?;
+    read_schema(&conn).map_err(|e| map_err(path, e))?;
     Ok(ReadOnlyDb {
         conn,
         _snapshot: Some(dir),
@@ -139,12 +145,13 @@ pub(crate) fn value_json(v: rusqlite::types::ValueRef<'_>) -> Option<serde_json:
     value_text(v).and_then(|t| serde_json::from_str(&t).ok())
 }
 
-/// True when table `name` exists.
-pub(crate) fn has_table(conn: &Connection, name: &str) -> bool {
+/// Whether table `name` exists. A database that cannot be read is an
+/// error, not a database without the table.
+pub(crate) fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
     conn.query_row(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1",
+        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?1",
         [name],
-        |_| Ok(()),
+        |r| r.get::<_, i64>(0),
     )
-    .is_ok()
+    .map(|n| n > 0)
 }

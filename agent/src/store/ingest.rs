@@ -146,8 +146,14 @@ impl Store {
         mut batch: Vec<PreparedSource>,
     ) -> Result<(WriteStats, SearchBatch), StoreError> {
         self.reopen_index_if_replaced()?;
+        // The store write must not depend on the index: an index that
+        // cannot say how far it is (busy, damaged) only keeps the backlog
+        // a little longer; applying this batch then rebuilds a damaged one.
         let applied = match &self.search {
-            Some(index) => search::applied_for(&self.conn, index)?,
+            Some(index) => search::applied_for(&self.conn, index).unwrap_or_else(|e| {
+                tracing::debug!(error = %e, "search index position unknown; backlog kept");
+                None
+            }),
             None => None,
         };
         let tx = self.conn.transaction()?;

@@ -61,9 +61,54 @@ pub enum StoreError {
         source: std::io::Error,
     },
     #[error("session store: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// SQLite found a page it cannot read (under SQLCipher a damaged page
+    /// fails its HMAC and reads as "file is not a database").
+    #[error(
+        "the session store is damaged ({0}). Nothing was deleted. `mantra doctor` checks it; \
+         restore it from a backup, or move the store aside and run `mantra index` to build a \
+         new one from the transcripts still on disk"
+    )]
+    Damaged(rusqlite::Error),
+    /// The search index could not be used and could not be rebuilt.
+    #[error("search index: {0}")]
+    SearchIndex(rusqlite::Error),
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        if is_damage(&e) {
+            StoreError::Damaged(e)
+        } else {
+            StoreError::Sqlite(e)
+        }
+    }
+}
+
+/// What SQLite's `quick_check` finds wrong in the database of `conn`
+/// (every page read, so under SQLCipher every page's HMAC checked, and
+/// each b-tree's structure), or `None` when it is sound. An error that
+/// stops the check is itself the finding.
+pub fn integrity_problem(conn: &Connection) -> Option<String> {
+    let rows: rusqlite::Result<Vec<String>> = conn
+        .prepare("PRAGMA quick_check(5)")
+        .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect());
+    match rows {
+        Ok(rows) if rows.iter().all(|r| r == "ok") => None,
+        Ok(rows) => Some(rows.join("; ")),
+        Err(e) => Some(e.to_string()),
+    }
+}
+
+/// True for the errors that say a database file is damaged (a page that
+/// fails its HMAC reads as "not a database").
+pub(crate) fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
 }
 
 /// How to open.
@@ -111,11 +156,7 @@ impl Store {
                     path: path.to_path_buf(),
                 })
             }
-            None => {
-                let k = StoreKey::generate()?;
-                keys.put(&k)?;
-                k
-            }
+            None => create_key_once(path, keys)?,
         };
         if !exists && mode == OpenMode::Existing {
             return Err(StoreError::NotFound {
@@ -127,6 +168,15 @@ impl Store {
 
     /// Opens (or creates) the store at `path` with `key` directly.
     pub fn open_with_key(path: &Path, key: &StoreKey) -> Result<Store, StoreError> {
+        // Creating a database is serialized across processes: SQLite's
+        // busy handler does not cover every step of making a fresh file a
+        // WAL database, and two openers of a fresh data directory met
+        // "database is locked". Opening existing files takes no lock.
+        let _creating = if !non_empty_file(path)? || !non_empty_file(&search::index_path(path))? {
+            Some(creation_lock(path)?)
+        } else {
+            None
+        };
         let exists = non_empty_file(path)?;
         if exists {
             check_not_plaintext(path)?;
@@ -176,21 +226,7 @@ impl Store {
             });
         }
         check_not_plaintext(path)?;
-        // A read-only connection to a WAL database creates `-wal` and `-shm`
-        // files and leaves them behind. Without a `-wal` no writer is active
-        // and everything is in the main file, so open it as immutable (no
-        // lock, no side files); with one, a writer is live and the side
-        // files exist already.
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = if Path::new(&wal).exists() {
-            open_existing(path, path, flags, key)?
-        } else {
-            let uri = immutable_uri(path);
-            open_existing(path, uri, flags | OpenFlags::SQLITE_OPEN_URI, key)?
-        };
-        conn.busy_timeout(Duration::from_secs(10))?;
+        let conn = open_inspecting(path, key)?;
         let found = schema::version(&conn)?;
         if found > schema::CURRENT_VERSION {
             return Err(StoreError::TooNew {
@@ -208,6 +244,29 @@ impl Store {
         })
     }
 
+    /// What an integrity check of the store file finds wrong, or `None`
+    /// when it is sound (see [`integrity_problem`]).
+    pub fn integrity_problem(&self) -> Option<String> {
+        integrity_problem(&self.conn)
+    }
+
+    /// What an integrity check of the search index file finds wrong, or
+    /// `None` when it is sound or absent (it is then built at the next
+    /// read-write open). Opens the index read-only, for `mantra doctor`.
+    pub fn search_index_problem(&self) -> Option<String> {
+        let index = search::index_path(&self.path);
+        if !non_empty_file(&index).unwrap_or(false) {
+            return None;
+        }
+        match open_inspecting(&index, &self.key) {
+            Ok(conn) => integrity_problem(&conn),
+            Err(StoreError::WrongKey { .. }) => {
+                Some("its first page does not decrypt with the store's key".into())
+            }
+            Err(e) => Some(e.to_string()),
+        }
+    }
+
     fn migrate(&mut self) -> Result<(), StoreError> {
         let found = schema::version(&self.conn)?;
         if found > schema::CURRENT_VERSION {
@@ -218,8 +277,12 @@ impl Store {
             });
         }
         if found < schema::CURRENT_VERSION {
-            schema::migrate_to(&mut self.conn, schema::CURRENT_VERSION)?;
-            tracing::info!(from = found, to = schema::CURRENT_VERSION, "store migrated");
+            // Another process may have migrated meanwhile: what counts is
+            // the version found under the write lock.
+            let from = schema::migrate_to(&mut self.conn, schema::CURRENT_VERSION)?;
+            if from < schema::CURRENT_VERSION {
+                tracing::info!(from, to = schema::CURRENT_VERSION, "store migrated");
+            }
         }
         Ok(())
     }
@@ -250,6 +313,77 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The lock file that serializes creating a store's key (see
+/// [`create_key_once`]); `wipe` removes it with the store.
+pub fn creation_lock_path(store_path: &Path) -> PathBuf {
+    let mut p = store_path.as_os_str().to_owned();
+    p.push("-create.lock");
+    PathBuf::from(p)
+}
+
+/// Creates the store's key unless another process just did. Two processes
+/// starting on a fresh data directory (the agent at login and a `mantra
+/// index`) both find no key: without the lock both would generate one, and
+/// the second would fail on the key file or, worse, replace the first's
+/// keychain entry after the first had encrypted the store with it. Under
+/// an exclusive lock the key is looked up again, so it is made once.
+fn create_key_once(path: &Path, keys: &dyn KeyProvider) -> Result<StoreKey, StoreError> {
+    let lock = creation_lock(path)?;
+    let key = match keys.get()? {
+        Some(k) => k,
+        None => {
+            let k = StoreKey::generate()?;
+            keys.put(&k)?;
+            k
+        }
+    };
+    drop(lock);
+    Ok(key)
+}
+
+/// Takes the exclusive creation lock of the store at `path`; released when
+/// the file is dropped (and by the OS if the process dies).
+fn creation_lock(path: &Path) -> Result<std::fs::File, StoreError> {
+    let lock_path = creation_lock_path(path);
+    let io = |source| StoreError::Io {
+        path: lock_path.clone(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        crate::datadir::create_private_dir(dir).map_err(io)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let lock = opts.open(&lock_path).map_err(io)?;
+    lock.lock().map_err(io)?;
+    Ok(lock)
+}
+
+/// Opens an existing database (the store or its index) read-only with
+/// `key`, leaving no trace: a read-only connection to a WAL database
+/// creates `-wal` and `-shm` files and leaves them behind. Without a
+/// `-wal` no writer is active and everything is in the main file, so it is
+/// opened as immutable (no lock, no side files); with one, a writer is
+/// live and the side files exist already.
+fn open_inspecting(path: &Path, key: &StoreKey) -> Result<Connection, StoreError> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = if Path::new(&wal).exists() {
+        open_existing(path, path, flags, key)?
+    } else {
+        let uri = immutable_uri(path);
+        open_existing(path, uri, flags | OpenFlags::SQLITE_OPEN_URI, key)?
+    };
+    conn.busy_timeout(Duration::from_secs(10))?;
+    Ok(conn)
 }
 
 /// How a store's pages are encrypted. Nothing in the file says which (it
@@ -292,11 +426,36 @@ fn open_existing(
     flags: OpenFlags,
     key: &StoreKey,
 ) -> Result<Connection, StoreError> {
+    let mut first = None;
     for layout in [CIPHER_LAYOUT, LEGACY_CIPHER_LAYOUT] {
         match open_keyed(target.as_ref(), flags, key, layout) {
             Ok(conn) => return Ok(conn),
-            Err(e) if is_not_a_database(&e) => continue,
+            Err(e) if is_not_a_database(&e) => first = first.or(Some(e)),
             Err(e) => return Err(e.into()),
+        }
+    }
+    // A wrong key and a damaged first page look the same (its HMAC
+    // fails). The search index beside the store is encrypted with the same
+    // key: if that opens, the key is right and the store is damaged —
+    // `mantra wipe`, which the wrong-key message suggests, would destroy
+    // what is left of it.
+    let index = search::index_path(path);
+    // Immutable: page 1 of the main file is all it needs to read, and it
+    // must not create side files beside an index another process uses.
+    let read_only = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if non_empty_file(&index).unwrap_or(false)
+        && open_keyed(
+            Path::new(&immutable_uri(&index)),
+            read_only,
+            key,
+            CIPHER_LAYOUT,
+        )
+        .is_ok()
+    {
+        if let Some(e) = first {
+            return Err(StoreError::Damaged(e));
         }
     }
     Err(StoreError::WrongKey {

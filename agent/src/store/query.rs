@@ -296,7 +296,25 @@ impl Store {
     /// matching ids by rank, the store gives their rows, and snippets are
     /// cut by FTS5 itself from a temporary in-memory table of the hits'
     /// text, so they highlight exactly what the query matched.
+    ///
+    /// A damaged index is rebuilt from the store and the query run again.
     pub fn search(
+        &mut self,
+        query: &str,
+        project_id: Option<i64>,
+        limit: u32,
+        hl: &Highlight,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        match self.search_once(query, project_id, limit, hl) {
+            Err(e @ StoreError::SearchIndex(_)) => {
+                self.rebuild_if_index_damaged(e)?;
+                self.search_once(query, project_id, limit, hl)
+            }
+            other => other,
+        }
+    }
+
+    fn search_once(
         &self,
         query: &str,
         project_id: Option<i64>,
@@ -309,9 +327,13 @@ impl Store {
         let index = self
             .search_connection()
             .ok_or_else(super::search::no_index)?;
-        let mut matches = index.prepare(
-            "SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rank",
-        )?;
+        // Errors of the index are told apart from the store's: a damaged
+        // index is rebuilt, a damaged store is reported.
+        let mut matches = index
+            .prepare(
+                "SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rank",
+            )
+            .map_err(StoreError::SearchIndex)?;
         let mut row = self.conn.prepare_cached(
             "SELECT s.native_id, s.assistant, p.path, m.native_id, m.role, m.ts,
                     coalesce(m.redacted_text, m.text)
@@ -321,10 +343,15 @@ impl Store {
              WHERE m.id = ?1 AND (?2 IS NULL OR s.project_id = ?2)",
         )?;
         let mut hits: Vec<(i64, SearchHit, String)> = Vec::new();
-        let mut ids = matches.query([&q])?;
+        let mut ids = matches.query([&q]).map_err(StoreError::SearchIndex)?;
         while hits.len() < limit as usize {
-            let Some(m) = ids.next()? else { break };
-            let (id, rank): (i64, f64) = (m.get(0)?, m.get(1)?);
+            let Some(m) = ids.next().map_err(StoreError::SearchIndex)? else {
+                break;
+            };
+            let (id, rank): (i64, f64) = (
+                m.get(0).map_err(StoreError::SearchIndex)?,
+                m.get(1).map_err(StoreError::SearchIndex)?,
+            );
             // None: another project, or a message deleted since the index
             // last caught up.
             let hit = row

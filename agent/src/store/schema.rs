@@ -192,12 +192,21 @@ pub fn version(conn: &Connection) -> rusqlite::Result<u32> {
 /// Applies migrations up to `target` in one transaction. Returns the
 /// version found before. A database newer than this build is left alone
 /// and reported by the caller.
+///
+/// The version is read again under the write lock (`BEGIN IMMEDIATE`):
+/// two processes opening a fresh store at once (the agent at login and a
+/// `mantra index`) both see version 0, and the second must find the
+/// first's schema instead of creating it again.
 pub fn migrate_to(conn: &mut Connection, target: u32) -> rusqlite::Result<u32> {
-    let found = version(conn)?;
+    let outside = version(conn)?;
+    if outside >= target {
+        return Ok(outside);
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let found = version(&tx)?;
     if found >= target {
         return Ok(found);
     }
-    let tx = conn.transaction()?;
     for v in found..target {
         tx.execute_batch(MIGRATIONS[v as usize])?;
     }

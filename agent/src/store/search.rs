@@ -33,8 +33,8 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::{
-    check_not_plaintext, is_not_a_database, non_empty_file, open_keyed, restrict_permissions,
-    Store, StoreError, CIPHER_LAYOUT,
+    check_not_plaintext, is_damage, non_empty_file, open_keyed, restrict_permissions, Store,
+    StoreError, CIPHER_LAYOUT,
 };
 use crate::keys::StoreKey;
 
@@ -106,27 +106,45 @@ pub fn index_files(store_path: &Path) -> Vec<PathBuf> {
 /// from a backup with its key, say) is derived data: it is replaced, with
 /// a warning, rather than failing the store. A plaintext file is refused
 /// as the store refuses one.
+///
+/// An index whose pages are damaged as far as opening reads them (page 1,
+/// the schema) is replaced the same way; damage deeper in it shows when
+/// it is used, and [`Store::search`], [`Store::sync_search`] and
+/// [`Store::apply_search_batch`] rebuild it then.
 pub(crate) fn open_index(store_path: &Path, key: &StoreKey) -> Result<Connection, StoreError> {
     let path = index_path(store_path);
-    let existed = non_empty_file(&path)?;
-    if existed {
+    if non_empty_file(&path)? {
         check_not_plaintext(&path)?;
     }
+    match open_index_as_is(&path, key) {
+        Err(StoreError::SearchIndex(e)) if is_damage(&e) => {
+            tracing::warn!(
+                path = %path.display(),
+                error = %e,
+                "the search index does not open with the store's key or is damaged; rebuilding it"
+            );
+            remove_index_files(store_path)?;
+            open_index_as_is(&path, key)
+        }
+        other => other,
+    }
+}
+
+fn open_index_as_is(path: &Path, key: &StoreKey) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let mut conn = match open_keyed(&path, flags, key, CIPHER_LAYOUT) {
-        Ok(conn) => conn,
-        Err(e) if existed && is_not_a_database(&e) => {
-            tracing::warn!(
-                path = %path.display(),
-                "the search index does not match the store's key; rebuilding it"
-            );
-            remove_index_files(store_path)?;
-            open_keyed(&path, flags, key, CIPHER_LAYOUT)?
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let conn = open_keyed(path, flags, key, CIPHER_LAYOUT).map_err(StoreError::SearchIndex)?;
+    prepare_index(path, conn).map_err(|e| match e {
+        StoreError::Sqlite(e) | StoreError::Damaged(e) => StoreError::SearchIndex(e),
+        other => other,
+    })
+}
+
+/// Tunes a newly opened index connection and creates the schema if the
+/// file is new.
+fn prepare_index(path: &Path, mut conn: Connection) -> Result<Connection, StoreError> {
+    let path = path.to_path_buf();
     super::tune(&conn)?;
     let version = |c: &Connection| c.query_row("PRAGMA user_version", [], |r| r.get::<_, u32>(0));
     let mut found = version(&conn)?;
@@ -255,6 +273,8 @@ pub struct SearchWriter {
     /// Read-only view of the store, for text to re-read.
     store: Connection,
     index: Connection,
+    /// The store's path, to remove a damaged index.
+    store_path: PathBuf,
 }
 
 impl std::fmt::Debug for SearchWriter {
@@ -276,8 +296,25 @@ impl SearchWriter {
     /// Applies store transactions in order, in one index transaction: the
     /// search thread takes whatever has queued up while it was busy, so
     /// FTS5 writes fewer, larger segments and merges less.
+    ///
+    /// When the index turns out damaged, its files are removed before the
+    /// error is returned: the store's own connection then finds it
+    /// replaced at its next update ([`Store::sync_search`], which the run
+    /// calls when this thread fails) and builds a new one from the store.
     pub fn apply_all(&mut self, batches: Vec<SearchBatch>) -> Result<(), StoreError> {
-        apply_batches(&self.store, &mut self.index, batches)
+        let result = apply_batches(&self.store, &mut self.index, batches);
+        if let Err(e) = &result {
+            let damaged = match e {
+                StoreError::SearchIndex(e) => is_damage(e),
+                StoreError::Damaged(_) => super::integrity_problem(&self.index).is_some(),
+                _ => false,
+            };
+            if damaged {
+                tracing::warn!(error = %e, "the search index is damaged; it is rebuilt from the store");
+                remove_index_files(&self.store_path)?;
+            }
+        }
+        result
     }
 }
 
@@ -295,16 +332,23 @@ impl Store {
         // FTS5 appends segments and reads them back only to merge: a
         // small page cache does (the run's memory goes to queued text).
         index.pragma_update(None, "cache_size", -8192)?;
-        Ok(SearchWriter { store, index })
+        Ok(SearchWriter {
+            store,
+            index,
+            store_path: self.path.clone(),
+        })
     }
 
     /// Applies a store transaction to the index on this store's own
     /// connections (callers without a search thread).
+    /// A damaged index is rebuilt from the store (which holds the batch).
     pub fn apply_search_batch(&mut self, batch: SearchBatch) -> Result<(), StoreError> {
         self.reopen_index_if_replaced()?;
         let Store { conn, search, .. } = self;
         let index = search.as_mut().ok_or_else(no_index)?;
-        apply_batches(conn, index, vec![batch])?;
+        if let Err(e) = apply_batches(conn, index, vec![batch]) {
+            return self.rebuild_if_index_damaged(e);
+        }
         self.forget_applied_backlog()
     }
 
@@ -313,10 +357,44 @@ impl Store {
     /// (left by a killed run, a failed search thread, a deletion), purges
     /// deleted terms if a deletion asked for it (see [`INDEX_SCHEMA`]),
     /// then drops applied rows from the backlog.
+    ///
+    /// A damaged index is rebuilt from the store.
     pub fn sync_search(&mut self) -> Result<(), StoreError> {
         self.reopen_index_if_replaced()?;
         let Store { conn, search, .. } = self;
         let index = search.as_mut().ok_or_else(no_index)?;
+        if let Err(e) = catch_up(conn, index) {
+            return self.rebuild_if_index_damaged(e);
+        }
+        self.forget_applied_backlog()
+    }
+
+    /// After `error` from work on both databases: if the index is damaged
+    /// (the error says so, or it fails its own check), replaces it by one
+    /// built from the store; otherwise returns `error` (a damaged store
+    /// is reported as such, and never "repaired" by deleting anything).
+    pub(super) fn rebuild_if_index_damaged(&mut self, error: StoreError) -> Result<(), StoreError> {
+        let index_damaged = match &error {
+            StoreError::SearchIndex(e) => is_damage(e),
+            // Damage met by work that reads the store and writes the
+            // index: whose? The index's own check says.
+            StoreError::Damaged(_) => self
+                .search
+                .as_ref()
+                .is_some_and(|index| super::integrity_problem(index).is_some()),
+            _ => false,
+        };
+        if !index_damaged {
+            return Err(error);
+        }
+        tracing::warn!(error = %error, "the search index is damaged; rebuilding it from the store");
+        self.search = None;
+        remove_index_files(&self.path)?;
+        self.search = Some(open_index(&self.path, &self.key)?);
+        self.search_identity = file_identity(&self.path);
+        let Store { conn, search, .. } = self;
+        let index = search.as_mut().ok_or_else(no_index)?;
+        // The new index is sound: damage met now is the store's.
         catch_up(conn, index)?;
         self.forget_applied_backlog()
     }
@@ -332,18 +410,8 @@ impl Store {
                 tracing::debug!("search index busy at open; another process is catching it up");
                 Ok(())
             }
-            Err(StoreError::Sqlite(e))
-                if is_code(&e, rusqlite::ErrorCode::DatabaseCorrupt)
-                    || is_code(&e, rusqlite::ErrorCode::NotADatabase) =>
-            {
-                tracing::warn!(error = %e, "the search index is damaged; rebuilding it");
-                self.search = None;
-                remove_index_files(&self.path)?;
-                self.search = Some(open_index(&self.path, &self.key)?);
-                self.search_identity = file_identity(&self.path);
-                self.try_catch_up()
-            }
-            other => other,
+            Err(e) => self.rebuild_if_index_damaged(e),
+            Ok(()) => Ok(()),
         }
     }
 

@@ -170,6 +170,31 @@ fn store_check(ctx: &Context, present: bool, key: Option<&StoreKey>) -> (Check, 
     };
     match Store::open_read_only(&db, key) {
         Ok(store) => {
+            if let Some(problem) = store.integrity_problem() {
+                return (damaged_store(&db, &problem), None);
+            }
+            if let Some(problem) = store.search_index_problem() {
+                let files = mantra_agent::store::search::index_files(&db)
+                    .iter()
+                    .map(|f| format!("'{}'", f.display()))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                return (
+                    Check::fail(
+                        STORE,
+                        format!(
+                            "the search index {} is damaged ({problem}); the store itself is sound",
+                            index.display()
+                        ),
+                        format!(
+                            "the index holds nothing the store does not: remove it (`rm -f {files}`) \
+                             and run `mantra index`, which rebuilds it from the store (`mantra search` \
+                             also rebuilds it when it meets the damage)"
+                        ),
+                    ),
+                    None,
+                );
+            }
             let counts = store.counts();
             let last = store.last_indexed_at().ok().flatten();
             let detail = match counts {
@@ -185,6 +210,7 @@ fn store_check(ctx: &Context, present: bool, key: Option<&StoreKey>) -> (Check, 
             };
             (Check::ok(STORE, detail), last)
         }
+        Err(StoreError::Damaged(e)) => (damaged_store(&db, &e.to_string()), None),
         Err(e @ StoreError::WrongKey { .. }) => (
             Check::fail(
                 STORE,
@@ -203,6 +229,21 @@ fn store_check(ctx: &Context, present: bool, key: Option<&StoreKey>) -> (Check, 
             None,
         ),
     }
+}
+
+/// The store fails its integrity check: what to do, without deleting it.
+fn damaged_store(db: &std::path::Path, problem: &str) -> Check {
+    Check::fail(
+        STORE,
+        format!("the session store {} is damaged: {problem}", db.display()),
+        format!(
+            "nothing was deleted. Stop the agent and keep a copy (`cp '{db}'* <backup dir>`); then \
+             restore the store from a backup, or move it aside and run `mantra index` to build a \
+             new one from the transcripts still on disk (sessions whose transcripts are gone \
+             cannot be recovered that way)",
+            db = db.display()
+        ),
+    )
 }
 
 fn starts_plaintext(db: &std::path::Path) -> bool {
