@@ -65,6 +65,7 @@ own_peak() {
 peak() { # label, command...
   local label=$1; shift
   /usr/bin/time -v "$@" >/dev/null 2>"$work/time" || true
+  [ "$label" = index ] && rm -rf "$MANTRA_HOME"
   local kb secs own
   kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$work/time")
   secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time")
@@ -74,12 +75,13 @@ peak() { # label, command...
 }
 ls -l "$HOME/.claude/projects/-w/"*.jsonl "$work/big.jsonl" | awk '{printf "input %s: %.1f MB\n", $NF, $5/1e6}'
 peak index "$MANTRA" index
-rm -rf "$MANTRA_HOME"
+rm -rf "$MANTRA_HOME"   # a first index each time, not an unchanged re-run
 peak redact "$MANTRA" redact "$work/big.jsonl" -o "$work/big.redacted.jsonl"
 
 # The hook on one staged 100 MB text file (no exposure list yet).
 git init -q "$work/repo"
-base64 -w 76 /dev/urandom | head -c 100000000 >"$work/repo/big.txt"
+# (base64 of random bytes: text, 1.3 M lines; `|| true`: head closes the pipe)
+{ base64 -w 76 /dev/urandom || true; } | head -c 100000000 >"$work/repo/big.txt"
 git -C "$work/repo" add big.txt
 (cd "$work/repo" && peak hook-100MB "$MANTRA" hook pre-commit)
 

@@ -306,14 +306,7 @@ fn prepare_session(
     for ((m, body), findings) in msgs.into_iter().zip(bodies).zip(per) {
         let stored: Vec<StoredFinding> = findings
             .iter()
-            .map(|f| StoredFinding {
-                rule_id: f.rule_id.clone(),
-                severity: f.severity.to_string(),
-                fingerprint: f.fingerprint.clone(),
-                preview: f.redacted.clone(),
-                start: f.offset,
-                length: f.length,
-            })
+            .map(|f| StoredFinding::new(f, f.offset, f.length))
             .collect();
         let (text, redacted_text) = if findings.is_empty() {
             (body, None)
@@ -634,36 +627,27 @@ pub fn index_sources(
         let mut batch_bytes = 0u64;
         let mut pending_progress = Vec::new();
         let mut write_err = None;
-        // Commits the batch, gives its bytes back to the workers and
-        // reports its progress. False when the loop must end.
-        let mut commit = |batch: &mut Vec<PreparedSource>,
-                          batch_bytes: &mut u64,
-                          pending: &mut Vec<u64>,
-                          report: &mut IndexReport,
-                          write_err: &mut Option<IndexError>|
-         -> bool {
-            let flushed = flush(store, batch, &side, report);
-            budget.release(*batch_bytes);
-            *batch_bytes = 0;
-            if let Err(e) = flushed {
-                *write_err = Some(e);
-                return false;
-            }
-            for b in pending.drain(..) {
-                progress(IndexEvent::Done { bytes: b });
-            }
-            if cancel.load(Ordering::Relaxed) {
-                report.cancelled = true;
-                return false;
-            }
-            true
-        };
         loop {
             // Polled, not blocking: a stop request is seen within a poll
             // even while every worker is deep in a large source.
-            let next_item = match rx.recv_timeout(WRITER_POLL) {
-                Ok(item) => Some(item),
-                Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            let commit_now = match rx.recv_timeout(WRITER_POLL) {
+                Ok(Ok((prepared, stats, read))) => {
+                    report.parse.add(&stats);
+                    report.bytes += read;
+                    batch_bytes += read;
+                    pending_progress.push(read);
+                    batch.push(prepared);
+                    batch.len() >= BATCH_SOURCES
+                        || batch_bytes >= batch_target(report.bytes - batch_bytes, total)
+                }
+                Ok(Err((path, reason))) => {
+                    tracing::warn!(path = %path.display(), %reason, "source not indexed");
+                    report.sources_failed += 1;
+                    report.errors.push((path, reason));
+                    pending_progress.push(0);
+                    false
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     if cancel.load(Ordering::Relaxed) {
                         report.cancelled = true;
@@ -672,47 +656,24 @@ pub fn index_sources(
                     // A worker waits for room that only this held, not yet
                     // full batch would free: commit it now, or both wait
                     // for each other for ever.
-                    if !batch.is_empty()
-                        && budget.has_waiters()
-                        && !commit(
-                            &mut batch,
-                            &mut batch_bytes,
-                            &mut pending_progress,
-                            &mut report,
-                            &mut write_err,
-                        )
-                    {
-                        break;
-                    }
-                    continue;
+                    !batch.is_empty() && budget.has_waiters()
                 }
             };
-            let Some(item) = next_item else { break };
-            match item {
-                Ok((prepared, stats, read)) => {
-                    report.parse.add(&stats);
-                    report.bytes += read;
-                    batch_bytes += read;
-                    pending_progress.push(read);
-                    batch.push(prepared);
-                }
-                Err((path, reason)) => {
-                    tracing::warn!(path = %path.display(), %reason, "source not indexed");
-                    report.sources_failed += 1;
-                    report.errors.push((path, reason));
-                    pending_progress.push(0);
-                }
+            if !commit_now {
+                continue;
             }
-            if (batch.len() >= BATCH_SOURCES
-                || batch_bytes >= batch_target(report.bytes - batch_bytes, total))
-                && !commit(
-                    &mut batch,
-                    &mut batch_bytes,
-                    &mut pending_progress,
-                    &mut report,
-                    &mut write_err,
-                )
-            {
+            let flushed = flush(store, &mut batch, &side, &mut report);
+            budget.release(batch_bytes);
+            batch_bytes = 0;
+            if let Err(e) = flushed {
+                write_err = Some(e);
+                break;
+            }
+            for b in pending_progress.drain(..) {
+                progress(IndexEvent::Done { bytes: b });
+            }
+            if cancel.load(Ordering::Relaxed) {
+                report.cancelled = true;
                 break;
             }
         }

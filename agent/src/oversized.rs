@@ -108,17 +108,10 @@ pub fn placeholder(range: Range<u64>, findings: &[Finding], ts: i64) -> Prepared
         ts_estimated: true,
         text,
         redacted_text: None,
+        // The secret is not in the stored text: no span.
         findings: findings
             .iter()
-            .map(|f| StoredFinding {
-                rule_id: f.rule_id.clone(),
-                severity: f.severity.to_string(),
-                fingerprint: f.fingerprint.clone(),
-                preview: f.redacted.clone(),
-                // The secret is not in the stored text: no span.
-                start: 0,
-                length: 0,
-            })
+            .map(|f| StoredFinding::new(f, 0, 0))
             .collect(),
     }
 }

@@ -81,13 +81,15 @@ impl Git {
         self.output_with_input(args, None)
     }
 
-    /// Runs git with `input` on its standard input (written from another
-    /// thread so large inputs and outputs never deadlock).
-    pub fn output_with_input(
+    /// Starts git with `args`, its stdout and stderr piped and `input`
+    /// written to its stdin from a thread of its own, so a large input and
+    /// a large output never wait for each other. A broken pipe there means
+    /// git stopped reading; its exit status tells what went wrong.
+    fn spawn_piped(
         &self,
         args: &[&str],
         input: Option<Vec<u8>>,
-    ) -> Result<Vec<u8>, GitError> {
+    ) -> Result<(std::process::Child, Option<std::thread::JoinHandle<()>>), GitError> {
         let mut cmd = self.command(args);
         cmd.stdin(if input.is_some() {
             Stdio::piped()
@@ -99,12 +101,21 @@ impl Git {
         let mut child = cmd.spawn().map_err(GitError::Spawn)?;
         let writer = match (input, child.stdin.take()) {
             (Some(data), Some(mut stdin)) => Some(std::thread::spawn(move || {
-                // A broken pipe means git stopped reading; its exit status
-                // tells what went wrong.
                 let _ = stdin.write_all(&data);
             })),
             _ => None,
         };
+        Ok((child, writer))
+    }
+
+    /// Runs git with `input` on its standard input (written from another
+    /// thread so large inputs and outputs never deadlock).
+    pub fn output_with_input(
+        &self,
+        args: &[&str],
+        input: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, GitError> {
+        let (child, writer) = self.spawn_piped(args, input)?;
         let out = child.wait_with_output().map_err(GitError::Spawn)?;
         if let Some(w) = writer {
             let _ = w.join();
@@ -129,21 +140,7 @@ impl Git {
         input: Option<Vec<u8>>,
         read: impl FnOnce(&mut dyn BufRead) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut cmd = self.command(args);
-        cmd.stdin(if input.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-        let mut child = cmd.spawn().map_err(GitError::Spawn)?;
-        let writer = match (input, child.stdin.take()) {
-            (Some(data), Some(mut stdin)) => Some(std::thread::spawn(move || {
-                let _ = stdin.write_all(&data);
-            })),
-            _ => None,
-        };
+        let (mut child, writer) = self.spawn_piped(args, input)?;
         // Drained on its own thread: git blocks if a full stderr pipe is
         // never read.
         let stderr = child.stderr.take().map(|mut e| {

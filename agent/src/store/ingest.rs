@@ -40,6 +40,22 @@ pub struct StoredFinding {
     pub length: u64,
 }
 
+impl StoredFinding {
+    /// What the store keeps of `f`: rule, severity, fingerprint and
+    /// redacted preview (never the secret), at `start..start + length` of
+    /// the message text as stored.
+    pub fn new(f: &mantra_detect::Finding, start: u64, length: u64) -> StoredFinding {
+        StoredFinding {
+            rule_id: f.rule_id.clone(),
+            severity: f.severity.to_string(),
+            fingerprint: f.fingerprint.clone(),
+            preview: f.redacted.clone(),
+            start,
+            length,
+        }
+    }
+}
+
 /// One message ready to write.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreparedMessage {
