@@ -118,10 +118,16 @@ pub enum AgentState {
 /// is free (that is the only portable test); a starting agent retries.
 pub fn agent_state(dir: &DataDir) -> Result<AgentState, LockError> {
     let path = lock_path(dir);
-    let mut file = match File::open(&path) {
+    // Non-blocking: a FIFO planted as the lock must not hang doctor.
+    let mut file = match mantra_core::fsio::open_file(&path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(AgentState::NotRunning),
-        Err(source) => return Err(LockError::Io { path, source }),
+        Err(e) if e.is_not_found() => return Ok(AgentState::NotRunning),
+        Err(e) => {
+            return Err(LockError::Io {
+                path,
+                source: e.into(),
+            })
+        }
     };
     match file.try_lock_shared() {
         Ok(()) => {

@@ -205,3 +205,23 @@ fn a_missing_exposure_list_is_said_once_sessions_are_indexed() {
     assert!(err.contains("mantra: warning: the exposure list"), "{err}");
     assert!(err.contains("missing"), "{err}");
 }
+
+/// Files the hook reads at every commit from places anyone can write (the
+/// repository's baseline, the hooks folder) are opened without blocking:
+/// a FIFO planted as `.mantra-baseline.json` used to hang `git commit`.
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_the_repository_baseline_does_not_hang_the_commit() {
+    let w = World::new();
+    let repo = setup(&w);
+    assert!(std::process::Command::new("mkfifo")
+        .arg(repo.join(".mantra-baseline.json"))
+        .status()
+        .expect("mkfifo")
+        .success());
+    let token = github_token();
+    w.add(&repo, "deploy.txt", format!("token = {token}\n").as_bytes());
+    let err = assert_blocked(&w.commit(&repo, "deploy"));
+    assert!(err.contains("github-pat"), "{err}");
+    assert_no_secret(&err, &token);
+}

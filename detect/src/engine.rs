@@ -336,7 +336,9 @@ mod hs {
     /// match: only intact output of `hs_serialize_database` is handed to the
     /// library.
     fn load_cached(path: &Path) -> Option<BlockDatabase> {
-        let bytes = std::fs::read(path).ok()?;
+        // The serialized database of every rule is a few MB; anything far
+        // larger (or not a regular file) is not a cache Mantra wrote.
+        let bytes = mantra_core::fsio::read(path, 256 * 1024 * 1024).ok()?;
         let rest = bytes.strip_prefix(CACHE_MAGIC)?;
         if rest.len() < 32 {
             return None;

@@ -221,9 +221,9 @@ impl Scanner {
         path: &Path,
         display: &str,
     ) -> Result<Vec<Finding>, ScanError> {
-        let file = std::fs::File::open(path).map_err(|source| ScanError::Io {
+        let file = mantra_core::fsio::open_file(path).map_err(|e| ScanError::Io {
             path: display.to_string(),
-            source,
+            source: e.into(),
         })?;
         self.scan_reader(state, file, display)
     }

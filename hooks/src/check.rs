@@ -131,12 +131,14 @@ impl Checker {
         if config.honour_repo_config {
             if let Some(root) = repo_root {
                 let path = root.join(REPO_BASELINE_FILE);
-                match std::fs::read_to_string(&path) {
+                // Read at every commit: bounded, and a FIFO or device in
+                // its place is refused instead of hanging `git commit`.
+                match mantra_core::fsio::read_to_string(&path, 64 * 1024 * 1024) {
                     Ok(text) => match Baseline::parse(&text) {
                         Ok(b) => baseline.extend(b.entries.into_iter().map(|e| e.fingerprint)),
                         Err(e) => notes.push(format!("{REPO_BASELINE_FILE} ignored: {e}")),
                     },
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) if e.is_not_found() => {}
                     Err(e) => notes.push(format!("{REPO_BASELINE_FILE} unreadable: {e}")),
                 }
             }

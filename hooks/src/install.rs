@@ -137,9 +137,13 @@ pub struct Manifest {
     pub installed_at: String,
 }
 
+/// The largest hook script or manifest read: they are a few KB; bounded,
+/// and read without blocking, since anything may sit in a hooks folder.
+pub const HOOK_SCRIPT_LIMIT: u64 = 1024 * 1024;
+
 /// Whether a hook file is a Mantra shim.
 pub fn is_mantra_shim(path: &Path) -> bool {
-    std::fs::read(path)
+    mantra_core::fsio::read(path, HOOK_SCRIPT_LIMIT)
         .map(|b| {
             let head = &b[..b.len().min(512)];
             String::from_utf8_lossy(head).contains(SHIM_MARKER)
@@ -317,7 +321,11 @@ fn install_repo(opts: &InstallOptions) -> Result<Vec<String>, InstallError> {
             ));
         }
         let script = shim_script(hook, &opts.mantra_bin, opts.fail_closed, Chain::Sibling);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(script.as_str()) {
+        if mantra_core::fsio::read_to_string(&path, HOOK_SCRIPT_LIMIT)
+            .ok()
+            .as_deref()
+            != Some(script.as_str())
+        {
             write_executable(&path, &script)?;
             actions.push(format!("installed {}", path.display()));
         }
@@ -378,7 +386,8 @@ fn same_dir(a: &str, b: &Path) -> bool {
 }
 
 fn read_manifest(dir: &Path) -> Option<Manifest> {
-    let text = std::fs::read_to_string(dir.join(MANIFEST_FILE)).ok()?;
+    let text =
+        mantra_core::fsio::read_to_string(&dir.join(MANIFEST_FILE), HOOK_SCRIPT_LIMIT).ok()?;
     serde_json::from_str(&text).ok()
 }
 
@@ -420,7 +429,11 @@ fn install_dir(opts: &InstallOptions) -> Result<Vec<String>, InstallError> {
             opts.fail_closed,
             Chain::RepoHooksDir,
         );
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(script.as_str()) {
+        if mantra_core::fsio::read_to_string(&path, HOOK_SCRIPT_LIMIT)
+            .ok()
+            .as_deref()
+            != Some(script.as_str())
+        {
             write_executable(&path, &script)?;
             actions.push(format!("wrote {}", path.display()));
         }

@@ -531,7 +531,8 @@ fn non_empty_file(path: &Path) -> Result<bool, StoreError> {
 
 fn check_not_plaintext(path: &Path) -> Result<(), StoreError> {
     let mut head = [0u8; 16];
-    let n = std::fs::File::open(path)
+    let n = mantra_core::fsio::open_file(path)
+        .map_err(std::io::Error::from)
         .and_then(|mut f| f.read(&mut head))
         .map_err(|source| StoreError::Io {
             path: path.to_path_buf(),

@@ -102,7 +102,9 @@ fn registered(ctx: &Context) -> Check {
         );
         return not_required_or(ctx, REGISTERED, detail, fix);
     };
-    let text = std::fs::read_to_string(first).unwrap_or_default();
+    // A service definition is a few hundred bytes; bounded and
+    // non-blocking whatever sits there.
+    let text = mantra_core::fsio::read_to_string(first, 1024 * 1024).unwrap_or_default();
     if !runs_the_agent(&text) {
         return Check::fail(
             REGISTERED,

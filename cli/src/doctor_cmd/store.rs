@@ -249,7 +249,8 @@ fn damaged_store(db: &std::path::Path, problem: &str) -> Check {
 fn starts_plaintext(db: &std::path::Path) -> bool {
     use std::io::Read;
     let mut head = [0u8; 16];
-    std::fs::File::open(db)
+    mantra_core::fsio::open_file(db)
+        .map_err(std::io::Error::from)
         .and_then(|mut f| f.read_exact(&mut head))
         .is_ok_and(|()| &head == PLAINTEXT_HEADER)
 }
