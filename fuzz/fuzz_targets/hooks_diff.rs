@@ -9,8 +9,8 @@ use mantra_hooks::diff::parse_patch;
 
 fuzz_target!(|data: &[u8]| {
     for file in parse_patch(data) {
-        for added in &file.lines {
-            assert!(mantra_fuzz::contains(data, &added.text));
+        for (_, line) in file.lines() {
+            assert!(mantra_fuzz::contains(data, line));
         }
     }
 });

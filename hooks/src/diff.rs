@@ -44,10 +44,9 @@ impl FileAdditions {
     /// Records that the line just appended to `text` is line `line` of the
     /// new file.
     fn added(&mut self, line: u64) {
-        let continues = self
-            .runs
-            .last()
-            .is_some_and(|&(first, start)| start + (self.line_count - first) == line);
+        let continues = self.runs.last().is_some_and(|&(first, start)| {
+            start.checked_add(self.line_count - first) == Some(line)
+        });
         if !continues {
             self.runs.push((self.line_count, line));
         }
@@ -67,7 +66,9 @@ impl FileAdditions {
         }
         let run = self.runs.partition_point(|&(first, _)| first <= index);
         let (first, start) = self.runs[run.checked_sub(1)?];
-        Some(start + (index - first))
+        // A hunk header is outside data: a line number near u64::MAX must
+        // not overflow.
+        start.checked_add(index - first)
     }
 
     /// Each added line with its line number in the new file, without its
@@ -187,12 +188,12 @@ pub fn parse_patch_stream<R: BufRead, E: From<std::io::Error>>(
                     }
                     file.text.push(b'\n');
                     file.added(next);
-                    hunk = Some((parents, next + 1));
+                    hunk = Some((parents, next.saturating_add(1)));
                     continue;
                 }
                 HunkLine::Context => {
                     file.text.truncate(start);
-                    hunk = Some((parents, next + 1));
+                    hunk = Some((parents, next.saturating_add(1)));
                     continue;
                 }
                 HunkLine::Skip => {
@@ -305,6 +306,19 @@ fn c_unquote(quoted: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `hooks_diff` fuzz target: a hunk header numbering lines
+    /// from near `u64::MAX` overflowed the next line's number (a panic in
+    /// debug builds, a wrong number in release).
+    #[test]
+    fn a_hunk_header_at_the_end_of_u64_does_not_overflow() {
+        let patch =
+            b"diff --git a/x b/x\n+++ b/x\n@@ -0,0 +18446744073709551615,3 @@\n+a\n+b\n+c\n";
+        let files = parse_patch(patch);
+        assert_eq!(files.len(), 1);
+        let lines: Vec<(u64, &[u8])> = files[0].lines().collect();
+        assert_eq!(lines.first(), Some(&(u64::MAX, &b"a"[..])));
+    }
 
     #[test]
     fn plain_and_quoted_and_spaces() {
