@@ -135,12 +135,12 @@ pub fn decode_strings(src: &[u8], state: LexState, resume_at: usize) -> (Decoded
         if escaped {
             decode_one(src, start, end, &mut view);
             // Separator: maps to the closing quote (or the buffer end). The
-            // NUL is in no rule's character class, so no match runs from
-            // one string value into the next (a PEM body's class takes
-            // `\s`, so a newline alone let a key span several values, and
-            // its span in the file took in the JSON between them); the
-            // newline keeps `^` anchors working for the next value.
-            view.push_atomic(b"\0\n", end.min(src.len().saturating_sub(1)), 1);
+            // newline ends a value for the rules' trailing anchors (`\s`);
+            // the NUL after it is in no rule's character class, so no match
+            // runs on into the next value (a PEM body's class takes `\s`:
+            // with a newline alone a key could span several values, and its
+            // span in the file took in the JSON between them).
+            view.push_atomic(b"\n\0", end.min(src.len().saturating_sub(1)), 1);
         }
         pos = end + 1;
         in_string = false;
@@ -288,7 +288,7 @@ mod tests {
     fn escapes_decode_and_map_back_whole() {
         let src = r#"{"k":"one\ntwo \"q\" \u00e9 \ud83d\ude00"}"#;
         let v = decode(src);
-        assert_eq!(v.bytes, "one\ntwo \"q\" é 😀\0\n".as_bytes());
+        assert_eq!(v.bytes, "one\ntwo \"q\" é 😀\n\0".as_bytes());
         // "two" maps to itself.
         let t = v.bytes.windows(3).position(|w| w == b"two").unwrap();
         let (s, e) = v.source_span(t, t + 3);
@@ -306,9 +306,9 @@ mod tests {
     fn nested_json_decodes_level_by_level() {
         let src = r#"{"arguments":"{\"cmd\":\"echo a\\nb\"}"}"#;
         let l1 = decode(src);
-        assert_eq!(l1.bytes, b"{\"cmd\":\"echo a\\nb\"}\0\n");
+        assert_eq!(l1.bytes, b"{\"cmd\":\"echo a\\nb\"}\n\0");
         let l2 = decode_strings(&l1.bytes, LexState::default(), l1.bytes.len()).0;
-        assert_eq!(l2.bytes, b"echo a\nb\0\n");
+        assert_eq!(l2.bytes, b"echo a\nb\n\0");
         let (s1, e1) = l2.source_span(6, 7);
         let (s0, e0) = l1.source_span(s1, e1);
         assert_eq!(&src[s0..e0], r"\\n");
@@ -345,6 +345,6 @@ mod tests {
         let (v, _) = decode_strings(&src[inside..], LexState { in_string: true }, 0);
         assert_eq!(v.bytes, b"");
         let (v, _) = decode_strings(br#"a\nb","c":1"#, LexState { in_string: true }, 0);
-        assert_eq!(v.bytes, b"a\nb\0\n");
+        assert_eq!(v.bytes, b"a\nb\n\0");
     }
 }

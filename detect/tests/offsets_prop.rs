@@ -316,3 +316,22 @@ fn a_match_never_spans_two_string_values() {
         }
     }
 }
+
+/// The separator after a decoded value starts with a newline: a generic
+/// secret that ends its string, with an escape inside it (so only the
+/// decoded view sees it whole), still meets the rule's trailing anchor.
+/// With the NUL first, this secret went unreported.
+#[test]
+fn a_secret_ending_an_escaped_string_is_found() {
+    let line = "{\"content\":\"run: export DB_PASSWORD=Tr0ub4dor\\u002Bhorse9x\"}\n";
+    for (engine, scanner) in scanners() {
+        let mut state = scanner.state().expect("scan state");
+        let findings = scanner
+            .scan_bytes(&mut state, line.as_bytes(), "case.jsonl")
+            .expect("scan");
+        assert_eq!(findings.len(), 1, "{engine:?}: {findings:?}");
+        let f = &findings[0];
+        let span = &line[f.offset as usize..(f.offset + f.length) as usize];
+        assert_eq!(span, "Tr0ub4dor\\u002Bhorse9x", "{engine:?}");
+    }
+}

@@ -3,7 +3,7 @@
 //! Checks, at every nesting level the scanner uses: each decoded byte maps
 //! back inside the buffer, in order; a byte mapped one to one is the byte
 //! stored there; a byte mapped from several stored bytes comes from an
-//! escape sequence (or is the NUL + newline separator standing for the
+//! escape sequence (or is the newline + NUL separator standing for the
 //! closing quote or raw newline that ended a string).
 #![no_main]
 
