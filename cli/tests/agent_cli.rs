@@ -280,7 +280,7 @@ fn delete_and_wipe() {
     let t = T::new();
     two_projects(&t);
     t.ok(&["index"]);
-    t.ok(&["delete", "--project", "alpha"]);
+    t.ok(&["delete", "--project", "alpha", "--yes"]);
     let list = t.json(&["sessions", "list", "--json"]);
     assert_eq!(list.as_array().map(Vec::len), Some(1));
     assert!(t
@@ -292,7 +292,7 @@ fn delete_and_wipe() {
         !exposures.contains("aaaaaaaa"),
         "exposures of deleted sessions are gone"
     );
-    t.ok(&["delete", "--before", "2026-06-01"]);
+    t.ok(&["delete", "--before", "2026-06-01", "--yes"]);
     assert!(t
         .json(&["sessions", "list", "--json"])
         .as_array()

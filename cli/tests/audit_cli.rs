@@ -374,7 +374,7 @@ fn every_format_reports_the_counts_and_leaks_nothing() {
     }
 
     // Deletions and wipes are reported; after a wipe there is no store.
-    w.mantra_ok(w.path(), &["delete", "--session", old]);
+    w.mantra_ok(w.path(), &["delete", "--session", old, "--yes"]);
     let r = audit_json(&w, &[]);
     assert_eq!(r["deletions"][0]["sessions"], 1);
     assert_eq!(r["deletions"][0]["target"]["session"], old);

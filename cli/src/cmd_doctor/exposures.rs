@@ -79,7 +79,8 @@ pub fn check(ctx: &Context, store: &Probe) -> Check {
 
 /// The key the hooks compare fingerprints under.
 fn current_fingerprint_key(ctx: &Context) -> Vec<u8> {
-    crate::hooks_cmd::hook_config(&ctx.effective.policy)
-        .map(|c| c.fingerprint_key)
+    ctx.settings
+        .hook_config()
+        .map(|c| c.fingerprint_key.clone())
         .unwrap_or_else(|_| ctx.agent_config.fingerprint_key.clone())
 }

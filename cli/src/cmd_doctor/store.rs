@@ -49,7 +49,7 @@ fn key_check(ctx: &Context, db_present: bool) -> (Check, Option<StoreKey>) {
             );
         }
     }
-    let keys = match mantra_agent::lifecycle::system_keys(&ctx.data, &ctx.agent_config) {
+    let keys = match mantra_agent::lifecycle::system_keys(ctx.data, ctx.agent_config) {
         Ok(k) => k,
         Err(e) => {
             return (
