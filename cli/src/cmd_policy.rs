@@ -46,8 +46,8 @@ pub fn run(settings: &Settings, cmd: &PolicyCmd) -> Result<u8> {
             Ok(0)
         }
         PolicyCmd::Validate { file, json } => {
-            let v = mantra_policy::validate_file(file)
-                .with_context(|| format!("reading {}", file.display()))?;
+            // The error names the file already.
+            let v = mantra_policy::validate_file(file)?;
             if *json {
                 println!(
                     "{}",
