@@ -275,15 +275,9 @@ pub fn write_private(path: &Path, data: &[u8]) -> Result<(), ShareError> {
         path: path.display().to_string(),
         source,
     };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(data).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    // The directory is the user's choice: it must exist, and its mode is
+    // left alone.
+    mantra_core::fsio::write_atomic(path, data, 0o600).map_err(io)
 }
 
 #[cfg(test)]

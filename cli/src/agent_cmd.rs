@@ -18,7 +18,8 @@ use mantra_agent::store::delete::DeleteScope;
 use mantra_agent::store::query::{Highlight, SessionFilter};
 use mantra_agent::store::{OpenMode, Store};
 use mantra_agent::{AgentConfig, DataDir, DiscoveryEnv, Timestamp};
-use mantra_detect::audit_log::{self, AuditEvent, AuditRecord, DeleteTarget};
+use mantra_core::audit_log::{self, AuditEvent, AuditRecord, DeleteTarget};
+use mantra_core::time::{now_ms, parse_time};
 use mantra_detect::{EngineKind, ScanOptions, Scanner};
 use mantra_policy::Policy;
 
@@ -298,47 +299,13 @@ fn discovery_env() -> Result<DiscoveryEnv> {
     DiscoveryEnv::from_process().context("cannot determine the home directory (set HOME)")
 }
 
-/// Parses `--since`/`--before`: RFC 3339 (date or date-time), or a
-/// duration ago (`30m`, `12h`, `7d`, `4w`).
-pub fn parse_time(s: &str, now_ms: i64) -> Result<i64> {
-    let t = s.trim();
-    if let Some(ts) = Timestamp::parse_iso(t) {
-        return Ok(ts.millis());
-    }
-    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    // The parse error itself ("cannot parse integer from empty string")
-    // says nothing to a user: the message says what is accepted.
-    let n: i64 = num
-        .parse()
-        .map_err(|_| anyhow::anyhow!("invalid time {s:?}: use RFC 3339 or 30m, 12h, 7d, 4w"))?;
-    let ms = match unit.trim() {
-        "s" => 1_000,
-        "m" | "min" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        "w" => 7 * 86_400_000,
-        _ => bail!("invalid time {s:?}: use RFC 3339 or 30m, 12h, 7d, 4w"),
-    };
-    Ok(now_ms - n.saturating_mul(ms))
-}
-
-pub use mantra_detect::time::now_ms;
-
-/// The OS user running this command, for the event log.
-pub fn current_user() -> Option<String> {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .ok()
-        .filter(|u| !u.is_empty())
-}
-
 /// Appends `event` to the compliance event log. The operation it records
 /// has already happened, so a log that cannot be written is a warning.
 fn record_event(dir: &DataDir, event: AuditEvent) {
     let path = dir.audit_log();
     let record = AuditRecord {
         time: Timestamp(now_ms()).to_rfc3339(),
-        user: current_user(),
+        user: mantra_core::user::current_user(),
         event,
     };
     if let Err(e) = audit_log::append(&path, &record) {
@@ -529,7 +496,7 @@ fn agent_run(dir: &DataDir, policy: &Policy, config: &AgentConfig, a: RunArgs) -
     let scanner = scanner(dir, policy, config)?;
     crate::update_cmd::spawn_periodic_checks(
         policy.clone(),
-        dir.root.join(mantra_update::schedule::STATE_FILE_NAME),
+        dir.update_state_file(),
         std::time::Duration::from_secs(a.update_check_delay),
         cancel.clone(),
     );
@@ -855,21 +822,6 @@ fn wipe(dir: &DataDir, config: &AgentConfig, a: WipeArgs) -> Result<u8> {
         }
     );
     Ok(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_time;
-
-    #[test]
-    fn times_absolute_and_relative() {
-        let now = 10 * 86_400_000;
-        assert_eq!(parse_time("7d", now).expect("7d"), 3 * 86_400_000);
-        assert_eq!(parse_time("12h", now).expect("h"), now - 12 * 3_600_000);
-        assert_eq!(parse_time("1970-01-02", now).expect("date"), 86_400_000);
-        assert!(parse_time("soon", now).is_err());
-        assert!(parse_time("5y", now).is_err());
-    }
 }
 
 #[cfg(test)]

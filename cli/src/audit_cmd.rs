@@ -57,10 +57,10 @@ pub fn run(args: &AuditArgs) -> Result<u8> {
     let dir = DataDir::new(
         mantra_agent::data_dir().context("cannot determine the data directory; set MANTRA_HOME")?,
     );
-    let now = crate::agent_cmd::now_ms();
+    let now = mantra_core::time::now_ms();
     let parse = |t: &Option<String>| {
         t.as_deref()
-            .map(|s| crate::agent_cmd::parse_time(s, now))
+            .map(|s| mantra_core::time::parse_time(s, now))
             .transpose()
     };
     let period = Period {

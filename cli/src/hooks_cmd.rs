@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use mantra_detect::exposure::EXPOSURE_FILE_NAME;
 use mantra_detect::EngineKind;
 use mantra_hooks::install::{self, InstallOptions, Scope};
 use mantra_hooks::run::{self, HookSetup, BYPASS_ENV};
@@ -120,16 +119,12 @@ pub fn hook_config(policy: &mantra_policy::Policy) -> Result<HookConfig> {
     if let Some(key) = crate::engine_setup::fingerprint_key(policy) {
         config.fingerprint_key = key;
     }
-    if let Some(data) = paths::data_dir() {
+    if let Some(data) = paths::data_dir().map(mantra_core::DataDir::new) {
         config
             .exposure_list
-            .get_or_insert_with(|| data.join(EXPOSURE_FILE_NAME));
-        config
-            .audit_log
-            .get_or_insert_with(|| mantra_detect::audit_log::audit_log_path(&data));
-        config
-            .session_store
-            .get_or_insert_with(|| mantra_agent::datadir::DataDir::new(&data).db_path());
+            .get_or_insert_with(|| data.exposure_file());
+        config.audit_log.get_or_insert_with(|| data.audit_log());
+        config.session_store.get_or_insert_with(|| data.db_path());
     }
     Ok(config)
 }
@@ -199,9 +194,7 @@ pub fn hook(cmd: HookCommand) -> Result<u8> {
         bypass: std::env::var(BYPASS_ENV)
             .ok()
             .filter(|v| !v.trim().is_empty()),
-        user: std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .ok(),
+        user: mantra_core::user::current_user(),
     };
     let git = Git::current();
     let mut err = std::io::stderr().lock();
@@ -255,7 +248,7 @@ fn pre_commit_framework_refs() -> Option<String> {
 fn default_dir(scope: Scope) -> Result<PathBuf> {
     match scope {
         Scope::Global => paths::data_dir()
-            .map(|d| d.join("git-hooks"))
+            .map(|d| mantra_core::DataDir::new(d).git_hooks_dir())
             .context("no data directory (set MANTRA_HOME or HOME), pass --dir"),
         _ => Ok(system_hooks_dir()),
     }

@@ -38,8 +38,8 @@ pub enum CrashCmd {
 
 /// Installs the crash-report panic hook (call once, early in `main`).
 pub fn install_crash_hook() {
-    if let Some(dir) = crash::data_dir() {
-        crash::install_panic_hook(crash::reports_dir(&dir));
+    if let Some(dir) = mantra_core::DataDir::locate() {
+        crash::install_panic_hook(dir.crash_reports_dir());
     }
 }
 
@@ -76,8 +76,9 @@ pub fn run_update(cmd: &UpdateCmd, policy: &Policy) -> Result<u8> {
 }
 
 pub fn run_crash(cmd: &CrashCmd, policy: &Policy) -> Result<u8> {
-    let data = crash::data_dir().context("no data directory (set MANTRA_HOME or HOME)")?;
-    let dir = crash::reports_dir(&data);
+    let data =
+        mantra_core::DataDir::locate().context("no data directory (set MANTRA_HOME or HOME)")?;
+    let dir = data.crash_reports_dir();
     match cmd {
         CrashCmd::List => {
             for p in crash::pending(&dir) {
@@ -175,5 +176,5 @@ fn sleep_unless_cancelled(wait: Duration, cancel: &AtomicBool) -> bool {
 }
 
 fn unix_now() -> u64 {
-    u64::try_from(mantra_detect::time::now_ms() / 1000).unwrap_or(0)
+    u64::try_from(mantra_core::time::now_ms() / 1000).unwrap_or(0)
 }

@@ -9,7 +9,7 @@ use mantra_agent::keys::KeyProvider;
 use mantra_agent::store::stats::{FindingDimension, Period};
 use mantra_agent::store::Store;
 use mantra_agent::{AgentConfig, DataDir, Timestamp};
-use mantra_detect::audit_log::{self, AuditEvent, AuditRecord};
+use mantra_core::audit_log::{self, AuditEvent, AuditRecord};
 use mantra_hooks::status::{HookState, Status};
 use mantra_policy::Effective;
 
@@ -64,7 +64,7 @@ pub fn gather(inputs: &Inputs<'_>) -> Result<AuditReport> {
         },
         host: Host {
             hostname: hostname(),
-            user: crate::agent_cmd::current_user(),
+            user: mantra_core::user::current_user(),
             os: std::env::consts::OS.to_string(),
             mantra_version: env!("CARGO_PKG_VERSION").to_string(),
         },

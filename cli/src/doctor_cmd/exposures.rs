@@ -3,7 +3,7 @@
 //! was made with the fingerprint key the hooks use now, and is not older
 //! than the store's last index.
 
-use mantra_detect::exposure::{key_id, ExposureList};
+use mantra_core::exposure::{key_id, ExposureList};
 
 use super::store::Probe;
 use super::{loose_mode, Check, Context};
