@@ -7,7 +7,6 @@
 //! redacted previews and rule ids, never fingerprints or secrets.
 
 use std::io::Write;
-use std::path::Path;
 use std::str::FromStr;
 
 use serde::Serialize;
@@ -62,12 +61,6 @@ pub enum ShareError {
     Encrypt(String),
     #[error("detection engine: {0}")]
     Engine(String),
-    #[error("cannot write {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 #[derive(Serialize)]
@@ -277,23 +270,6 @@ pub fn encrypt(data: &[u8], enc: &Encryption, armor: bool) -> Result<Vec<u8>, Sh
         .and_then(|armored| armored.finish())
         .map_err(fail)?;
     Ok(out)
-}
-
-/// Writes a file atomically with owner-only permissions.
-pub fn write_private(path: &Path, data: &[u8]) -> Result<(), ShareError> {
-    let io = |source| ShareError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(data).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@ use mantra_agent::keys::KeyProvider;
 use mantra_agent::model::Assistant;
 use mantra_agent::store::query::{split_qualified_id, SessionRow};
 use mantra_agent::store::{OpenMode, Store};
-use mantra_agent::{DiscoveryEnv, Timestamp};
-use mantra_detect::audit_log::{self, AuditEvent, AuditRecord};
+use mantra_agent::DiscoveryEnv;
+use mantra_core::audit_log::{self, AuditEvent, AuditRecord};
+use mantra_core::time::Timestamp;
 
 use crate::settings::Settings;
 
@@ -70,7 +71,7 @@ pub fn record_event(settings: &Settings, event: AuditEvent) {
     };
     let path = dir.audit_log();
     let record = AuditRecord {
-        time: Timestamp(mantra_agent::time::now_ms()).to_rfc3339(),
+        time: Timestamp(mantra_core::time::now_ms()).to_rfc3339(),
         user: settings.user.clone(),
         event,
     };
@@ -87,7 +88,7 @@ pub fn record_event(settings: &Settings, event: AuditEvent) {
 /// the compliance event log. Returns how many sessions went.
 pub fn apply_retention(store: &mut Store, settings: &Settings, days: u32) -> Result<u64> {
     // The live clock, not the command's start: the agent runs for weeks.
-    let n = store.apply_retention(days, mantra_agent::time::now_ms())?;
+    let n = store.apply_retention(days, mantra_core::time::now_ms())?;
     if n > 0 {
         tracing::info!(sessions = n, days, "retention applied");
     }

@@ -48,7 +48,7 @@ pub fn run(settings: &Settings, a: RunArgs) -> Result<u8> {
     let scanner = settings.agent_scanner()?;
     crate::update_schedule::spawn_periodic_checks(
         settings.policy().clone(),
-        dir.root.join(mantra_update::schedule::STATE_FILE_NAME),
+        dir.update_state_file(),
         std::time::Duration::from_secs(a.update_check_delay),
         cancel.clone(),
     );

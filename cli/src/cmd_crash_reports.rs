@@ -18,7 +18,7 @@ pub enum CrashCmd {
 }
 
 pub fn run(settings: &Settings, cmd: &CrashCmd) -> Result<u8> {
-    let dir = crash::reports_dir(&settings.data_dir()?.root);
+    let dir = settings.data_dir()?.crash_reports_dir();
     match cmd {
         CrashCmd::List => {
             for p in crash::pending(&dir) {

@@ -12,8 +12,8 @@ use mantra_agent::model::Assistant;
 use mantra_agent::store::delete::DeleteScope;
 use mantra_agent::store::query::{SessionFilter, SessionRow};
 use mantra_agent::store::OpenMode;
-use mantra_agent::Timestamp;
-use mantra_detect::audit_log::{AuditEvent, DeleteTarget};
+use mantra_core::audit_log::{AuditEvent, DeleteTarget};
+use mantra_core::time::Timestamp;
 
 use crate::agent_store;
 use crate::settings::Settings;

@@ -23,7 +23,8 @@ mod store;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use mantra_agent::{AgentConfig, DataDir};
+use mantra_agent::AgentConfig;
+use mantra_core::datadir::DataDir;
 use serde::Serialize;
 
 use crate::settings::Settings;

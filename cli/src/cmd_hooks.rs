@@ -77,7 +77,7 @@ fn default_dir(settings: &Settings, scope: Scope) -> Result<PathBuf> {
     match scope {
         Scope::Global => settings
             .data_dir_if_any()
-            .map(|d| d.root.join("git-hooks"))
+            .map(|d| d.git_hooks_dir())
             .context("no data directory (set MANTRA_HOME or HOME), pass --dir"),
         _ => Ok(system_hooks_dir()),
     }

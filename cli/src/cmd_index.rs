@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Args;
 use mantra_agent::index::{IndexEvent, IndexOptions, IndexReport};
 use mantra_agent::store::OpenMode;
-use mantra_detect::audit_log::AuditEvent;
+use mantra_core::audit_log::AuditEvent;
 
 use crate::agent_store;
 use crate::settings::Settings;

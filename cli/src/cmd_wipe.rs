@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 
 use anyhow::{bail, Result};
 use clap::Args;
-use mantra_detect::audit_log::AuditEvent;
+use mantra_core::audit_log::AuditEvent;
 
 use crate::agent_store;
 use crate::settings::Settings;

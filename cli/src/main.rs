@@ -152,8 +152,8 @@ fn main() -> ExitCode {
 /// Crash reports stay on this machine until policy allows an upload.
 /// Installed before anything else runs, so a panic anywhere is recorded.
 fn install_crash_hook() {
-    if let Some(dir) = mantra_update::crash::data_dir() {
-        mantra_update::crash::install_panic_hook(mantra_update::crash::reports_dir(&dir));
+    if let Some(dir) = mantra_core::datadir::DataDir::locate() {
+        mantra_update::crash::install_panic_hook(dir.crash_reports_dir());
     }
 }
 

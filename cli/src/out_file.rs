@@ -1,8 +1,8 @@
-//! Files a command writes where the user says: atomically (a temporary
-//! file beside the target, synced, renamed over it), so a reader or a crash
-//! never sees half a report and `redact f -o f` reads the old file whole;
-//! or standard output. The target's directory is the user's and is left as
-//! it is.
+//! Files a command writes where the user says: atomically (through
+//! `mantra_core::fsio`'s one writer: a temporary file beside the target,
+//! synced, renamed over it), so a reader or a crash never sees half a
+//! report and `redact f -o f` reads the old file whole; or standard output.
+//! The target's directory is the user's and is left as it is.
 
 use std::io::Write;
 use std::path::Path;
@@ -37,34 +37,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8], access: Access) -> Result<()> {
     write_atomic_with(path, access, |out| out.write_all(bytes))
 }
 
-/// Writes `path` through a temporary file beside it, renamed over it once
-/// `write` succeeded and the data is synced: the old file stays whole until
-/// then.
+/// Writes `path` atomically with what `write` produces (see
+/// `mantra_core::fsio::write_atomic_with`, the one atomic writer).
 pub fn write_atomic_with(
     path: &Path,
     access: Access,
     write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
+    let mode = match access {
+        Access::Owner => 0o600,
+        Access::Everyone => 0o644,
     };
-    // Created 0600 by the tempfile crate.
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    #[cfg(unix)]
-    if access == Access::Everyone {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    #[cfg(not(unix))]
-    let _ = access;
-    write(tmp.as_file_mut())
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
+    mantra_core::fsio::write_atomic_with(path, mode, write)
+        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -21,7 +21,8 @@ use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result};
 use mantra_agent::model::Assistant;
-use mantra_agent::{AgentConfig, DataDir};
+use mantra_agent::AgentConfig;
+use mantra_core::datadir::DataDir;
 use mantra_detect::{EngineKind, RuleSet, RuleSetBuilder, ScanOptions, Scanner};
 use mantra_hooks::{HookConfig, TranscriptPolicy};
 use mantra_policy::{Effective, LoadOptions, Policy};
@@ -62,7 +63,7 @@ impl Settings {
     pub fn load() -> Settings {
         let policy_sources = load_options_from(&|k| std::env::var_os(k));
         let effective = mantra_policy::load(&policy_sources);
-        let data_dir = mantra_agent::data_dir().map(DataDir::new);
+        let data_dir = DataDir::locate();
         let fingerprint_key = fingerprint_key(&effective.policy);
         let agent = agent_config(&effective.policy, fingerprint_key.as_deref());
         let hooks = hook_config(
@@ -78,8 +79,8 @@ impl Settings {
             agent,
             hooks,
             fingerprint_key,
-            user: current_user(),
-            started_ms: mantra_agent::time::now_ms(),
+            user: mantra_core::user::current_user(),
+            started_ms: mantra_core::time::now_ms(),
             rules: OnceLock::new(),
         }
     }
@@ -88,7 +89,7 @@ impl Settings {
     /// (date or date-time), or a duration before this command started
     /// (`30m`, `12h`, `7d`, `4w`).
     pub fn parse_time(&self, s: &str) -> Result<i64> {
-        parse_time(s, self.started_ms)
+        Ok(mantra_core::time::parse_time(s, self.started_ms)?)
     }
 
     /// The effective policy.
@@ -160,37 +161,6 @@ impl Settings {
             .context("cannot build the detection engine")?;
         Ok(Arc::new(scanner))
     }
-}
-
-/// See [`Settings::parse_time`].
-fn parse_time(s: &str, now_ms: i64) -> Result<i64> {
-    let t = s.trim();
-    if let Some(ts) = mantra_agent::Timestamp::parse_iso(t) {
-        return Ok(ts.millis());
-    }
-    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    // The parse error itself ("cannot parse integer from empty string")
-    // says nothing to a user: the message says what is accepted.
-    let n: i64 = num
-        .parse()
-        .map_err(|_| anyhow::anyhow!("invalid time {s:?}: use RFC 3339 or 30m, 12h, 7d, 4w"))?;
-    let ms = match unit.trim() {
-        "s" => 1_000,
-        "m" | "min" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        "w" => 7 * 86_400_000,
-        _ => anyhow::bail!("invalid time {s:?}: use RFC 3339 or 30m, 12h, 7d, 4w"),
-    };
-    Ok(now_ms - n.saturating_mul(ms))
-}
-
-/// The user running this command, for the compliance log.
-fn current_user() -> Option<String> {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .ok()
-        .filter(|u| !u.is_empty())
 }
 
 /// The rules policy puts in force: built-in rules, plus `rules.custom`
@@ -394,16 +364,6 @@ mod tests {
         assert!(!c.redact_at_rest);
         assert_eq!(c.key_fallback, mantra_policy::KeyFallback::Deny);
         assert_eq!(c.fingerprint_key, b"org-key");
-    }
-
-    #[test]
-    fn times_absolute_and_relative() {
-        let now = 10 * 86_400_000;
-        assert_eq!(parse_time("7d", now).expect("7d"), 3 * 86_400_000);
-        assert_eq!(parse_time("12h", now).expect("h"), now - 12 * 3_600_000);
-        assert_eq!(parse_time("1970-01-02", now).expect("date"), 86_400_000);
-        assert!(parse_time("soon", now).is_err());
-        assert!(parse_time("5y", now).is_err());
     }
 
     #[test]

@@ -81,5 +81,5 @@ fn sleep_unless_cancelled(wait: Duration, cancel: &AtomicBool) -> bool {
 }
 
 fn unix_now() -> u64 {
-    u64::try_from(mantra_detect::time::now_ms() / 1000).unwrap_or(0)
+    u64::try_from(mantra_core::time::now_ms() / 1000).unwrap_or(0)
 }

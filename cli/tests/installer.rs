@@ -431,7 +431,7 @@ fn install_twice_then_uninstall_leaves_the_machine_as_it_was() {
             // list written; doctor checks that list.
             let exposures = m
                 .mantra_home
-                .join(mantra_detect::exposure::EXPOSURE_FILE_NAME);
+                .join(mantra_core::exposure::EXPOSURE_FILE_NAME);
             let deadline = Instant::now() + Duration::from_secs(60);
             while !exposures.exists() {
                 assert!(

@@ -475,8 +475,8 @@ impl Store {
     pub fn exposure_list(
         &self,
         fingerprint_key: &[u8],
-    ) -> Result<mantra_detect::exposure::ExposureList, StoreError> {
-        use mantra_detect::exposure::{Exposure, ExposureList, ExposureSession};
+    ) -> Result<mantra_core::exposure::ExposureList, StoreError> {
+        use mantra_core::exposure::{Exposure, ExposureList, ExposureSession};
         let now = Timestamp(super::now_ms()).to_rfc3339();
         let mut list = ExposureList::new(now, fingerprint_key);
         let mut stmt = self.conn.prepare(

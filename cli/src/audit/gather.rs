@@ -9,7 +9,7 @@ use mantra_agent::keys::KeyProvider;
 use mantra_agent::store::stats::{FindingDimension, Period};
 use mantra_agent::store::Store;
 use mantra_agent::{AgentConfig, DataDir, Timestamp};
-use mantra_detect::audit_log::{self, AuditEvent, AuditRecord};
+use mantra_core::audit_log::{self, AuditEvent, AuditRecord};
 use mantra_hooks::status::{HookState, Status};
 use mantra_policy::Effective;
 

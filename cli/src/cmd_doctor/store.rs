@@ -203,7 +203,7 @@ fn store_check(ctx: &Context, present: bool, key: Option<&StoreKey>) -> (Check, 
                     db.display(),
                     c.sessions,
                     c.messages,
-                    last.map(|ms| mantra_agent::Timestamp::from_millis(ms).to_rfc3339())
+                    last.map(|ms| mantra_core::time::Timestamp::from_millis(ms).to_rfc3339())
                         .unwrap_or_else(|| "never".into())
                 ),
                 Err(e) => format!("encrypted store {} opens with its key ({e})", db.display()),

@@ -9,7 +9,7 @@ use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use mantra_detect::exposure::{Exposure, ExposureList, ExposureSession, EXPOSURE_FILE_NAME};
+use mantra_core::exposure::{Exposure, ExposureList, ExposureSession, EXPOSURE_FILE_NAME};
 use mantra_detect::filter::base62_fixed;
 use mantra_detect::finding::{fingerprint, DEFAULT_FINGERPRINT_KEY};
 
