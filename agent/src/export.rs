@@ -7,7 +7,6 @@
 //! redacted previews and rule ids, never fingerprints or secrets.
 
 use std::io::Write;
-use std::path::Path;
 use std::str::FromStr;
 
 use serde::Serialize;
@@ -62,12 +61,6 @@ pub enum ShareError {
     Encrypt(String),
     #[error("detection engine: {0}")]
     Engine(String),
-    #[error("cannot write {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 #[derive(Serialize)]
@@ -245,8 +238,10 @@ pub fn verify_clean(
     })
 }
 
-/// Encrypts `data` to the binary age format.
-pub fn encrypt(data: &[u8], enc: &Encryption) -> Result<Vec<u8>, ShareError> {
+/// Encrypts `data` to the age format: binary, or ASCII-armored (`armor`)
+/// for output that must stay text (a terminal, a paste, an e-mail body).
+/// `age -d` reads both.
+pub fn encrypt(data: &[u8], enc: &Encryption, armor: bool) -> Result<Vec<u8>, ShareError> {
     let encryptor = match enc {
         Encryption::None => return Ok(data.to_vec()),
         Encryption::Passphrase(p) => {
@@ -259,31 +254,22 @@ pub fn encrypt(data: &[u8], enc: &Encryption) -> Result<Vec<u8>, ShareError> {
                 .map_err(|e| ShareError::Encrypt(e.to_string()))?
         }
     };
+    let format = if armor {
+        age::armor::Format::AsciiArmor
+    } else {
+        age::armor::Format::Binary
+    };
+    let fail = |e: std::io::Error| ShareError::Encrypt(e.to_string());
     let mut out = Vec::with_capacity(data.len() + 512);
+    let armored = age::armor::ArmoredWriter::wrap_output(&mut out, format).map_err(fail)?;
     let mut w = encryptor
-        .wrap_output(&mut out)
+        .wrap_output(armored)
         .map_err(|e| ShareError::Encrypt(e.to_string()))?;
     w.write_all(data)
-        .and_then(|()| w.finish().map(|_| ()))
-        .map_err(|e| ShareError::Encrypt(e.to_string()))?;
+        .and_then(|()| w.finish())
+        .and_then(|armored| armored.finish())
+        .map_err(fail)?;
     Ok(out)
-}
-
-/// Writes a file atomically with owner-only permissions.
-pub fn write_private(path: &Path, data: &[u8]) -> Result<(), ShareError> {
-    let io = |source| ShareError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(data).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -327,6 +313,27 @@ mod tests {
             text: text.into(),
             findings: Vec::new(),
         }
+    }
+
+    #[test]
+    fn armored_encryption_is_text_that_age_decrypts() {
+        use std::io::Read;
+        let key = age::x25519::Identity::generate();
+        let enc = Encryption::Recipient(key.to_public().to_string());
+        let armored = encrypt(b"hello share", &enc, true).expect("encrypt");
+        let text = std::str::from_utf8(&armored).expect("armored output is text");
+        assert!(text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+        let reader = age::armor::ArmoredReader::new(&armored[..]);
+        let mut plain = Vec::new();
+        age::Decryptor::new(reader)
+            .expect("decryptor")
+            .decrypt(std::iter::once(&key as &dyn age::Identity))
+            .expect("decrypt")
+            .read_to_end(&mut plain)
+            .expect("read");
+        assert_eq!(plain, b"hello share");
+        let binary = encrypt(b"hello share", &enc, false).expect("encrypt");
+        assert!(binary.starts_with(b"age-encryption.org/v1"));
     }
 
     #[test]

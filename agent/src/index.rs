@@ -221,28 +221,28 @@ pub fn message_body(m: &Message) -> String {
 }
 
 /// Replaces each `(start, end, rule)` byte span of `text` with
-/// `[REDACTED:rule]`. Spans are widened to character boundaries;
-/// overlapping spans merge into the first.
+/// `[REDACTED:rule]`. Spans are clamped to the text and widened to
+/// character boundaries first, then planned by the one redaction rule
+/// ([`mantra_detect::redact::plan`]): overlapping spans merge into the
+/// first, so no byte of any secret stays in clear.
 pub fn redact_spans(text: &str, spans: &[(usize, usize, &str)]) -> String {
-    let mut spans: Vec<(usize, usize, &str)> = spans.to_vec();
-    spans.sort_by_key(|s| (s.0, std::cmp::Reverse(s.1)));
+    let widened: Vec<(usize, usize, &str)> = spans
+        .iter()
+        .map(|&(start, end, rule)| {
+            let mut start = start.min(text.len());
+            let mut end = end.min(text.len());
+            while start > 0 && !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            while end < text.len() && !text.is_char_boundary(end) {
+                end += 1;
+            }
+            (start, end, rule)
+        })
+        .collect();
     let mut out = String::with_capacity(text.len());
     let mut pos = 0usize;
-    for (mut start, mut end, rule) in spans {
-        start = start.min(text.len());
-        end = end.min(text.len());
-        while start > 0 && !text.is_char_boundary(start) {
-            start -= 1;
-        }
-        while end < text.len() && !text.is_char_boundary(end) {
-            end += 1;
-        }
-        if start < pos {
-            if end > pos {
-                pos = end; // extends the previous redaction
-            }
-            continue;
-        }
+    for (start, end, rule) in mantra_detect::redact::plan(&widened) {
         out.push_str(&text[pos..start]);
         out.push_str(&mantra_detect::redact::marker(rule));
         pos = end;
@@ -1005,6 +1005,20 @@ mod tests {
             "a[REDACTED:a]f"
         );
         assert_eq!(redact_spans("abc", &[(1, 99, "a")]), "a[REDACTED:a]");
+        // A longer secret starting inside an earlier one is covered to its
+        // end, not left in clear.
+        assert_eq!(
+            redact_spans("x=AAAABBBBCCCC y", &[(2, 10, "a"), (6, 14, "b")]),
+            "x=[REDACTED:a] y"
+        );
+        // Spans that only overlap once widened to a character boundary
+        // merge too (planned after widening).
+        let t = "xé-secret";
+        let e = t.find('é').expect("é");
+        assert_eq!(
+            redact_spans(t, &[(0, e + 1, "a"), (e + 1, t.len(), "b")]),
+            "[REDACTED:a]"
+        );
     }
 
     #[test]

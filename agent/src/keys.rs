@@ -6,7 +6,6 @@
 //! are injectable ([`KeyProvider`]) so tests run with a real key file and
 //! never touch a keychain.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -167,16 +166,13 @@ impl KeyProvider for FileKeys {
     }
 }
 
-/// Writes a new owner-only file atomically; fails if `path` exists (a key
-/// is never overwritten).
+/// Writes a new owner-only file atomically in an owner-only directory;
+/// fails if `path` exists (a key is never overwritten).
 fn write_private_new(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    crate::datadir::create_private_dir(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(data)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist_noclobber(path).map_err(|e| e.error)?;
-    Ok(())
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        mantra_core::datadir::ensure_private_dir(dir)?;
+    }
+    mantra_core::fsio::write_private_new(path, data)
 }
 
 /// The OS keychain (macOS Keychain, Windows Credential Manager, Secret
@@ -288,7 +284,7 @@ impl SystemKeys {
     pub fn new(data_dir: &Path, fallback: KeyFallback, choice: KeyStoreChoice) -> SystemKeys {
         SystemKeys {
             keychain: KeychainKeys::for_data_dir(data_dir),
-            file: FileKeys::new(data_dir.join(crate::datadir::KEY_FILE_NAME)),
+            file: FileKeys::new(mantra_core::DataDir::new(data_dir).key_file()),
             fallback,
             choice,
             consulted: Arc::default(),

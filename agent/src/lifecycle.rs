@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::AgentConfig;
-use crate::datadir::DataDir;
 use crate::keys::{KeyProvider, KeyStoreChoice, SystemKeys};
 use crate::store::{OpenMode, Store, StoreError};
+use mantra_core::datadir::DataDir;
 
 /// The production key provider for `dir`: OS keychain with the key-file
 /// fallback that `config.key_fallback` allows. `MANTRA_KEY_STORE`

@@ -13,7 +13,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::datadir::DataDir;
+use mantra_core::datadir::DataDir;
 
 /// File name of the lock inside the data directory.
 pub const LOCK_FILE_NAME: &str = "agent.lock";

@@ -61,7 +61,7 @@ pub fn rolling_appender(
     log_dir: &Path,
     retention_days: u32,
 ) -> std::io::Result<RollingFileAppender> {
-    crate::datadir::create_private_dir(log_dir)?;
+    mantra_core::datadir::ensure_private_dir(log_dir)?;
     let keep = usize::try_from(retention_days.max(1)).unwrap_or(usize::MAX);
     RollingFileAppender::builder()
         .rotation(Rotation::DAILY)

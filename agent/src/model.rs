@@ -59,6 +59,13 @@ impl Assistant {
     }
 }
 
+impl Assistant {
+    /// The assistant with this machine name ([`Assistant::as_str`]).
+    pub fn parse(name: &str) -> Option<Assistant> {
+        Assistant::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+}
+
 impl std::fmt::Display for Assistant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -18,10 +18,10 @@ use mantra_detect::Scanner;
 use notify::{RecursiveMode, Watcher};
 
 use crate::config::AgentConfig;
-use crate::datadir::DataDir;
 use crate::discovery::{DiscoveryEnv, SourceFile};
 use crate::index::{index_sources, IndexError, IndexOptions, IndexReport};
 use crate::store::Store;
+use mantra_core::datadir::DataDir;
 
 /// Timing of the watch loop.
 #[derive(Debug, Clone)]

@@ -99,8 +99,7 @@ fn secrets_are_found_stored_redacted_and_never_in_findings() {
     let n = mantra_agent::lifecycle::write_exposures(&store, &env.data, &config.fingerprint_key)
         .expect("exposures");
     assert!(n >= 1);
-    let list =
-        mantra_detect::exposure::ExposureList::read(&env.data.exposure_file()).expect("read");
+    let list = mantra_core::exposure::ExposureList::read(&env.data.exposure_file()).expect("read");
     assert!(list.made_with(&config.fingerprint_key));
     let e = list.index();
     let hit = e.get(fp.as_str()).expect("exposed secret listed");

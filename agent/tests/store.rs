@@ -757,3 +757,55 @@ fn a_message_rewritten_within_one_batch_keeps_the_index_consistent() {
     assert_eq!(store.search("gamma", None, 10, &hl()).expect("s").len(), 1);
     assert_eq!(store.counts().expect("c").messages, 1);
 }
+
+#[test]
+fn sessions_sharing_an_id_across_assistants_are_told_apart() {
+    let env = Env::new();
+    let mut store = env.open();
+    let mut codex = source(
+        "/x/codex.jsonl",
+        vec![session("dup-1", "/p", vec![msg("m1", 1, "from codex")])],
+    );
+    codex.source = mantra_agent::SourceFile::new(
+        mantra_agent::model::Assistant::Codex,
+        mantra_agent::SourceKind::CodexJsonl,
+        "/x/codex.jsonl",
+    );
+    store
+        .write_batch(&[
+            source(
+                "/x/claude.jsonl",
+                vec![session("dup-1", "/p", vec![msg("m1", 1, "from claude")])],
+            ),
+            codex,
+        ])
+        .expect("write");
+    let err = store.find_session("dup-1", None).expect_err("ambiguous");
+    assert!(
+        err.to_string().contains("codex:dup-1") || err.to_string().contains("claude-code:dup-1"),
+        "the error says how to qualify the id: {err}"
+    );
+    assert_eq!(
+        store
+            .find_session("codex:dup-1", None)
+            .expect("qualified")
+            .assistant,
+        "codex"
+    );
+    assert_eq!(
+        store
+            .find_session_of(
+                "dup",
+                Some(mantra_agent::model::Assistant::ClaudeCode),
+                None
+            )
+            .expect("prefix within one assistant")
+            .assistant,
+        "claude-code"
+    );
+    assert!(store.find_session("gemini-cli:dup-1", None).is_err());
+    assert_eq!(
+        mantra_agent::store::query::split_qualified_id("not-an-assistant:x"),
+        (None, "not-an-assistant:x")
+    );
+}

@@ -2,19 +2,37 @@
 //!
 //! Exit codes: 0 clean, 1 findings remain, 2 usage or runtime error.
 
-mod agent_cmd;
+mod agent_store;
 mod audit;
-mod audit_cmd;
-mod doctor_cmd;
-mod engine_setup;
-mod hooks_cmd;
 mod interrupt;
+mod logging;
+mod out_file;
 mod output;
-mod paths;
-mod policy_cmd;
-mod rules_cmd;
-mod scan_cmd;
-mod update_cmd;
+mod rule_args;
+mod scanning;
+mod settings;
+mod update_schedule;
+
+// One module per command.
+mod cmd_agent;
+mod cmd_audit;
+mod cmd_baseline;
+mod cmd_crash_reports;
+mod cmd_delete;
+mod cmd_doctor;
+mod cmd_hook;
+mod cmd_hooks;
+mod cmd_index;
+mod cmd_policy;
+mod cmd_redact;
+mod cmd_rules;
+mod cmd_scan;
+mod cmd_search;
+mod cmd_sessions;
+mod cmd_share;
+mod cmd_update;
+mod cmd_version;
+mod cmd_wipe;
 
 use std::process::ExitCode;
 
@@ -34,65 +52,92 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Scan files, directories or stdin (`-`) for secrets.
-    Scan(scan_cmd::ScanArgs),
+    Scan(cmd_scan::ScanArgs),
     /// Write a copy of a file with every secret replaced by [REDACTED:rule-id].
-    Redact(scan_cmd::RedactArgs),
+    Redact(cmd_redact::RedactArgs),
     /// Manage baselines of accepted secrets.
     #[command(subcommand)]
-    Baseline(scan_cmd::BaselineCommand),
+    Baseline(cmd_baseline::BaselineCommand),
     /// List and check detection rules.
     #[command(subcommand)]
-    Rules(rules_cmd::RulesCommand),
+    Rules(cmd_rules::RulesCommand),
     /// Run a git hook (invoked by the installed hooks).
     #[command(subcommand)]
-    Hook(hooks_cmd::HookCommand),
+    Hook(cmd_hook::HookCommand),
     /// Install, uninstall and inspect the git hooks.
     #[command(subcommand)]
-    Hooks(hooks_cmd::HooksCommand),
+    Hooks(cmd_hooks::HooksCommand),
     /// Print the version and the detection engine in use.
-    Version(rules_cmd::VersionArgs),
+    Version(cmd_version::VersionArgs),
     /// Show, validate and describe the effective policy.
     #[command(subcommand)]
-    Policy(policy_cmd::PolicyCmd),
+    Policy(cmd_policy::PolicyCmd),
     /// Check for a new version (when policy allows).
     #[command(subcommand)]
-    Update(update_cmd::UpdateCmd),
+    Update(cmd_update::UpdateCmd),
     /// Local crash reports.
     #[command(subcommand)]
-    CrashReports(update_cmd::CrashCmd),
+    CrashReports(cmd_crash_reports::CrashCmd),
     /// Compliance report for a period (html, json, ocsf, sarif, csv).
-    Audit(audit_cmd::AuditArgs),
-    #[command(flatten)]
-    Agent(agent_cmd::AgentCommand),
+    Audit(cmd_audit::AuditArgs),
+    /// Index every discovered AI session into the encrypted store.
+    Index(cmd_index::IndexArgs),
+    /// The background agent that keeps the store current.
+    #[command(subcommand)]
+    Agent(cmd_agent::AgentSub),
+    /// List and show indexed sessions.
+    #[command(subcommand)]
+    Sessions(cmd_sessions::SessionsCmd),
+    /// Full-text search over indexed sessions (secrets shown redacted).
+    Search(cmd_search::SearchArgs),
+    /// Write a redacted export of one session for sharing.
+    Share(cmd_share::ShareArgs),
+    /// Delete sessions from the store by project, time or id.
+    Delete(cmd_delete::DeleteArgs),
+    /// Remove the store, its key, logs, exposure list and caches.
+    Wipe(cmd_wipe::WipeArgs),
     /// Check this machine's health and compliance with policy (read-only).
-    Doctor(doctor_cmd::DoctorArgs),
+    Doctor(cmd_doctor::DoctorArgs),
+}
+
+impl Command {
+    /// The commands whose log an admin reads later: they log to the
+    /// rolling file under the data directory.
+    fn logs_to_file(&self) -> bool {
+        matches!(
+            self,
+            Command::Index(_) | Command::Agent(_) | Command::Delete(_)
+        )
+    }
 }
 
 fn main() -> ExitCode {
-    update_cmd::install_crash_hook();
+    install_crash_hook();
     end_quietly_on_closed_pipe();
     let cli = Cli::parse();
-    let _log_guard = match &cli.command {
-        Command::Agent(cmd) => agent_cmd::init_logging(cmd, &cli.log_level),
-        _ => {
-            init_logging(&cli.log_level);
-            None
-        }
-    };
+    let settings = settings::Settings::load();
+    let _log_guard = logging::init(&settings, cli.command.logs_to_file(), &cli.log_level);
+    let s = &settings;
     let result = match cli.command {
-        Command::Scan(args) => scan_cmd::scan(args),
-        Command::Redact(args) => scan_cmd::redact(args),
-        Command::Baseline(cmd) => scan_cmd::baseline(cmd),
-        Command::Rules(cmd) => rules_cmd::run(cmd),
-        Command::Version(args) => rules_cmd::version(args),
-        Command::Policy(cmd) => policy_cmd::run(&cmd),
-        Command::Update(cmd) => update_cmd::run_update(&cmd, &policy_cmd::effective().policy),
-        Command::CrashReports(cmd) => update_cmd::run_crash(&cmd, &policy_cmd::effective().policy),
-        Command::Hook(cmd) => hooks_cmd::hook(cmd),
-        Command::Hooks(cmd) => hooks_cmd::hooks(cmd),
-        Command::Audit(args) => audit_cmd::run(&args),
-        Command::Agent(cmd) => agent_cmd::run(cmd),
-        Command::Doctor(args) => doctor_cmd::run(&args),
+        Command::Scan(args) => cmd_scan::run(s, args),
+        Command::Redact(args) => cmd_redact::run(s, args),
+        Command::Baseline(cmd) => cmd_baseline::run(s, cmd),
+        Command::Rules(cmd) => cmd_rules::run(s, cmd),
+        Command::Version(args) => cmd_version::run(args),
+        Command::Policy(cmd) => cmd_policy::run(s, &cmd),
+        Command::Update(cmd) => cmd_update::run(s, &cmd),
+        Command::CrashReports(cmd) => cmd_crash_reports::run(s, &cmd),
+        Command::Hook(cmd) => cmd_hook::run(s, cmd),
+        Command::Hooks(cmd) => cmd_hooks::run(s, cmd),
+        Command::Audit(args) => cmd_audit::run(s, &args),
+        Command::Index(args) => cmd_index::run(s, args),
+        Command::Agent(cmd_agent::AgentSub::Run(args)) => cmd_agent::run(s, args),
+        Command::Sessions(cmd) => cmd_sessions::run(s, cmd),
+        Command::Search(args) => cmd_search::run(s, args),
+        Command::Share(args) => cmd_share::run(s, args),
+        Command::Delete(args) => cmd_delete::run(s, args),
+        Command::Wipe(args) => cmd_wipe::run(s, args),
+        Command::Doctor(args) => cmd_doctor::run(s, &args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -101,6 +146,14 @@ fn main() -> ExitCode {
             eprintln!("mantra: error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Crash reports stay on this machine until policy allows an upload.
+/// Installed before anything else runs, so a panic anywhere is recorded.
+fn install_crash_hook() {
+    if let Some(dir) = mantra_core::datadir::DataDir::locate() {
+        mantra_update::crash::install_panic_hook(dir.crash_reports_dir());
     }
 }
 
@@ -135,16 +188,4 @@ fn is_closed_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
-}
-
-fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    // Colour codes only for a person at a terminal: a log file, a CI log
-    // or an MDM's capture of stderr gets plain text.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .try_init();
 }

@@ -1,11 +1,11 @@
-//! Human-readable output.
+//! The human-readable output of a scan.
 
 use std::fmt::Write;
 use std::time::Duration;
 
 use mantra_detect::{EngineKind, Finding};
 
-use crate::scan_cmd::ScanResult;
+use crate::scanning::ScanResult;
 
 /// One block per finding: location, rule, redacted value, fingerprint.
 pub fn human(findings: &[Finding], show_secrets: bool) -> String {
@@ -47,9 +47,18 @@ pub fn summary(result: &ScanResult, elapsed: Duration, engine: EngineKind) {
     if result.errors > 0 {
         tail.push_str(&format!(", {} file(s) could not be scanned", result.errors));
     }
+    // Files with findings and files scanned are two numbers: "3 findings in
+    // 57 files" would hide that all three are in one file.
+    let with_findings = result
+        .findings
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
     eprintln!(
-        "mantra: {} finding(s) in {} file(s), {:.1} MB in {:.2} s ({:.0} MB/s, {} engine){tail}",
+        "mantra: {} finding(s) in {} of {} file(s) scanned, {:.1} MB in {:.2} s ({:.0} MB/s, {} engine){tail}",
         result.findings.len(),
+        with_findings,
         result.files,
         mb,
         secs,

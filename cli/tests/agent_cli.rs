@@ -215,7 +215,7 @@ fn delete_and_wipe() {
     let m = Machine::new();
     two_projects(&m);
     m.ok(["index"]);
-    m.ok(["delete", "--project", "alpha"]);
+    m.ok(["delete", "--project", "alpha", "--yes"]);
     let list = m.json(["sessions", "list", "--json", "--all-projects"]);
     assert_eq!(list.as_array().map(Vec::len), Some(1));
     assert!(m
@@ -227,7 +227,7 @@ fn delete_and_wipe() {
         !exposures.contains("aaaaaaaa"),
         "exposures of deleted sessions are gone"
     );
-    m.ok(["delete", "--before", "2026-06-01"]);
+    m.ok(["delete", "--before", "2026-06-01", "--yes"]);
     assert!(m
         .json(["sessions", "list", "--json", "--all-projects"])
         .as_array()

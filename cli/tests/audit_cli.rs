@@ -343,7 +343,7 @@ fn every_format_reports_the_counts_and_leaks_nothing() {
     }
 
     // Deletions and wipes are reported; after a wipe there is no store.
-    m.ok(["delete", "--session", old]);
+    m.ok(["delete", "--session", old, "--yes"]);
     let r = audit_json(&m, &[]);
     assert_eq!(r["deletions"][0]["sessions"], 1);
     assert_eq!(r["deletions"][0]["target"]["session"], old);

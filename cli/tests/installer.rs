@@ -319,7 +319,7 @@ fn install_twice_then_uninstall_leaves_the_machine_as_it_was() {
         {
             // Its first pass (nothing to index here) ends with the exposure
             // list written; doctor checks that list.
-            let exposures = m.data.join(mantra_detect::exposure::EXPOSURE_FILE_NAME);
+            let exposures = m.data.join(mantra_core::exposure::EXPOSURE_FILE_NAME);
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
             while !exposures.exists() {
                 assert!(

@@ -190,34 +190,101 @@ pub fn read_optional(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, InputEr
 /// over `path`: a reader sees the old file or the new one, never a torn
 /// one, and a crash leaves at worst a stray temporary file.
 pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| std::io::Error::other("no parent directory"))?;
-    create_private_dir(dir)?;
+    create_private_dir(parent_dir(path)?)?;
+    write_via_temp(path, 0o600, Commit::Replace, |f| f.write_all(bytes))
+}
+
+/// Like [`write_private_atomic`], but never replaces an existing file:
+/// `path` appears whole or not at all, and if it already exists (another
+/// process won a race to create it) the error is
+/// [`std::io::ErrorKind::AlreadyExists`] and the file is left untouched.
+/// For data that must never be overwritten, such as a key.
+pub fn write_private_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    create_private_dir(parent_dir(path)?)?;
+    write_via_temp(path, 0o600, Commit::NoClobber, |f| f.write_all(bytes))
+}
+
+/// Writes `bytes` to `path` atomically, like [`write_private_atomic`], with
+/// the permission bits `mode` on Unix (ignored elsewhere) whatever the
+/// umask: `0o755` for a script git runs, `0o644` for a file other users
+/// may read. The directory must exist (it is not Mantra's to create).
+/// The file is `0600` until its content is complete and synced.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    write_via_temp(path, mode, Commit::Replace, |f| f.write_all(bytes))
+}
+
+/// [`write_atomic`] for content produced by `write` as it goes (a
+/// redacted copy streamed from its source): `path` is replaced only once
+/// `write` succeeded, so writing over the very file being read is safe.
+pub fn write_atomic_with(
+    path: &Path,
+    mode: u32,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    write_via_temp(path, mode, Commit::Replace, write)
+}
+
+/// How a finished temporary file takes its place.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Commit {
+    /// Renamed over whatever is there.
+    Replace,
+    /// Linked in only where nothing is (then the temporary name removed).
+    NoClobber,
+}
+
+/// The directory a file is written in (`.` for a bare file name).
+fn parent_dir(path: &Path) -> std::io::Result<&Path> {
+    match path.parent() {
+        Some(d) if d.as_os_str().is_empty() => Ok(Path::new(".")),
+        Some(d) => Ok(d),
+        None => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} has no parent directory", path.display()),
+        )),
+    }
+}
+
+/// The one temporary-file-then-rename writer.
+fn write_via_temp(
+    path: &Path,
+    mode: u32,
+    commit: Commit,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = parent_dir(path)?;
     let name = path
         .file_name()
-        .ok_or_else(|| std::io::Error::other("no file name"))?
-        .to_string_lossy();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{} has no file name", path.display()),
+            )
+        })?
+        .to_string_lossy()
+        .into_owned();
+    let (tmp, file) = create_temp(dir, &name)?;
     let result = (|| {
-        let mut f = opts.open(&tmp)?;
+        let mut f = file;
+        write(&mut f)?;
         #[cfg(unix)]
-        {
-            // `mode` applies only on creation: a stale temporary file left
-            // by a crash is brought back to owner-only before it is filled.
+        if mode != 0o600 {
             use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            f.set_permissions(std::fs::Permissions::from_mode(mode))?;
         }
-        f.write_all(bytes)?;
+        #[cfg(not(unix))]
+        let _ = mode;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
+        drop(f);
+        match commit {
+            Commit::Replace => std::fs::rename(&tmp, path)?,
+            Commit::NoClobber => {
+                // A hard link fails with AlreadyExists where a file is,
+                // instead of replacing it as a rename would.
+                std::fs::hard_link(&tmp, path)?;
+                let _ = std::fs::remove_file(&tmp);
+            }
+        }
         sync_dir(dir);
         Ok(())
     })();
@@ -225,6 +292,34 @@ pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Creates a fresh temporary file (`0600`) beside the target: a name of
+/// its own per process and call, opened with `create_new`, so concurrent
+/// writers never share one and nothing planted at the name (a symlink, a
+/// stale file) is followed or reused.
+fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    for _ in 0..64 {
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        match opts.open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!("no free temporary file name in {}", dir.display()),
+    ))
 }
 
 /// Opens `path` for appending (created `0600`, its directory `0700`),
@@ -415,5 +510,57 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_mode_is_applied_whatever_the_umask_and_the_directory_is_not_made() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("hook");
+        write_atomic(&p, b"#!/bin/sh\n", 0o755).expect("write");
+        let mode = std::fs::metadata(&p).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o755);
+        write_atomic(&p, b"#!/bin/sh\nexit 0\n", 0o755).expect("rewrite");
+        assert_eq!(std::fs::read(&p).expect("read"), b"#!/bin/sh\nexit 0\n");
+        assert!(write_atomic(&dir.path().join("missing/f"), b"x", 0o644).is_err());
+        assert!(!dir.path().join("missing").exists());
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
+    }
+
+    #[test]
+    fn a_new_private_file_never_replaces_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("keys/store.key");
+        write_private_new(&p, b"first").expect("write");
+        let e = write_private_new(&p, b"second").expect_err("exists");
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&p).expect("read"), b"first");
+        // No temporary file is left behind either way.
+        let names: Vec<_> = std::fs::read_dir(p.parent().expect("parent"))
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, [std::ffi::OsString::from("store.key")]);
+    }
+
+    #[test]
+    fn concurrent_writers_never_tear_a_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("state.json");
+        let bodies: Vec<Vec<u8>> = (0u8..8).map(|i| vec![b'a' + i; 64 * 1024]).collect();
+        std::thread::scope(|s| {
+            for body in &bodies {
+                let p = &p;
+                s.spawn(move || {
+                    for _ in 0..5 {
+                        write_private_atomic(p, body).expect("write");
+                    }
+                });
+            }
+        });
+        let got = std::fs::read(&p).expect("read");
+        assert!(bodies.contains(&got), "a torn or mixed file");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
     }
 }

@@ -224,7 +224,6 @@ pub(crate) fn hyperscan_accepts(pattern: &str) -> Result<(), String> {
 
 #[cfg(feature = "hyperscan")]
 mod hs {
-    use std::io::Write;
     use std::path::Path;
 
     use hyperscan::prelude::*;
@@ -354,23 +353,12 @@ mod hs {
     fn store_cached(db: &BlockDatabase, path: &Path) -> std::io::Result<()> {
         let payload = db.serialize().map_err(std::io::Error::other)?;
         let payload: &[u8] = payload.as_ref();
-        let dir = path.parent().unwrap_or(Path::new("."));
-        create_private_dir(dir)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        tmp.write_all(CACHE_MAGIC)?;
-        tmp.write_all(&Sha256::digest(payload))?;
-        tmp.write_all(payload)?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
-    }
-
-    /// The cache sits in Mantra's data directory, which also holds session
-    /// data: create it readable by its owner only.
-    fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(dir)
+        let mut file = Vec::with_capacity(CACHE_MAGIC.len() + 32 + payload.len());
+        file.extend_from_slice(CACHE_MAGIC);
+        file.extend_from_slice(&Sha256::digest(payload));
+        file.extend_from_slice(payload);
+        // The cache sits in Mantra's data directory, which also holds
+        // session data: the directory is created owner-only.
+        mantra_core::fsio::write_private_atomic(path, &file)
     }
 }

@@ -1,15 +1,13 @@
 //! Findings: where a secret is, how bad, and how to name it without showing it.
 
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 use crate::rule::Severity;
 
-/// The key fingerprints are computed under when policy sets none. It is
-/// published on purpose: without an organisation key, a fingerprint is only
-/// as private as a plain SHA-256 of the secret.
-pub const DEFAULT_FINGERPRINT_KEY: &[u8] = b"mantra-fingerprint-v1";
+/// The keyed fingerprint of a secret and its published default key, owned
+/// by the ground floor (`mantra-core`): the exposure list and the event log
+/// compare the same values.
+pub use mantra_core::fingerprint::{fingerprint, DEFAULT_FINGERPRINT_KEY};
 
 /// Which view of the content a secret was found through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -63,17 +61,6 @@ impl std::fmt::Debug for Finding {
     }
 }
 
-/// Keyed fingerprint of a secret: lowercase hex HMAC-SHA-256.
-pub fn fingerprint(key: &[u8], secret: &[u8]) -> String {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mac) => mac,
-        Err(_) => unreachable!("HMAC takes keys of any length"),
-    };
-    mac.update(secret);
-    hex::encode(mac.finalize().into_bytes())
-}
-
 /// A preview that identifies a secret to its owner without revealing it:
 /// at most a quarter of it (and never more than 7 characters) from the start,
 /// and the last 2 characters of long secrets.
@@ -109,14 +96,6 @@ mod tests {
             let visible: usize = r.chars().filter(|&c| c != '…').count();
             assert!(s.is_empty() || visible < s.chars().count(), "{s} -> {r}");
         }
-    }
-
-    #[test]
-    fn fingerprint_is_keyed_and_stable() {
-        let a = fingerprint(DEFAULT_FINGERPRINT_KEY, b"secret");
-        assert_eq!(a, fingerprint(DEFAULT_FINGERPRINT_KEY, b"secret"));
-        assert_ne!(a, fingerprint(b"org-key", b"secret"));
-        assert_eq!(a.len(), 64);
     }
 
     #[test]

@@ -8,7 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use mantra_policy::Severity;
+/// The one severity type, owned by the ground floor (`mantra-core`).
+pub use mantra_core::Severity;
 
 /// A checksum that a candidate secret must pass, for token formats that carry
 /// one. A candidate failing it is not a secret of that kind (a typo, a

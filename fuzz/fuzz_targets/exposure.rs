@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mantra_detect::exposure::{candidate_fingerprints, ExposureList};
+use mantra_core::exposure::{candidate_fingerprints, ExposureList};
 
 fuzz_target!(|data: &[u8]| {
     let dir = mantra_fuzz::fresh_dir("exposure");

@@ -24,8 +24,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use mantra_core::exposure::{candidate_fingerprints, Exposure, ExposureError, ExposureIndex};
 use mantra_detect::baseline::Baseline;
-use mantra_detect::exposure::{candidate_fingerprints, Exposure, ExposureError, ExposureIndex};
 use mantra_detect::walk::{content_kind, ContentKind};
 use mantra_detect::{EngineKind, RuleSet, ScanOptions, ScanState, Scanner, Severity};
 

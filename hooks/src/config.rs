@@ -61,7 +61,7 @@ pub struct HookConfig {
     /// the agent has indexed, so a missing exposure list is warned about.
     pub session_store: Option<PathBuf>,
     /// The compliance event log blocks and bypasses are written to
-    /// (`<data_dir>/logs/audit.jsonl`, see `mantra_detect::audit_log`).
+    /// (`<data_dir>/logs/audit.jsonl`, see `mantra_core::audit_log`).
     /// Without it a bypass is refused.
     pub audit_log: Option<PathBuf>,
     /// Shortest candidate token compared with the exposure list.

@@ -238,21 +238,10 @@ exit 0
     )
 }
 
+/// Writes a hook script atomically, `0755` (git runs it; everyone may read
+/// it, as git's own sample hooks).
 fn write_executable(path: &Path, text: &str) -> Result<(), InstallError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
-    std::fs::write(tmp.path(), text).map_err(io(path))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))
-            .map_err(io(path))?;
-    }
-    tmp.persist(path).map_err(|e| InstallError::Io {
-        path: path.display().to_string(),
-        source: e.error,
-    })?;
-    Ok(())
+    mantra_core::fsio::write_atomic(path, text.as_bytes(), 0o755).map_err(io(path))
 }
 
 /// The hooks directory a repository-scope install writes to: a local
@@ -444,7 +433,7 @@ fn install_dir(opts: &InstallOptions) -> Result<Vec<String>, InstallError> {
         previous_hooks_path: previous,
         mantra_bin: opts.mantra_bin.display().to_string(),
         installed_at: existing.as_ref().map_or_else(
-            || mantra_detect::time::Timestamp::now().to_rfc3339(),
+            || mantra_core::time::Timestamp::now().to_rfc3339(),
             |m| m.installed_at.clone(),
         ),
     };

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use mantra_detect::audit_log::{self, AuditEvent, AuditRecord, HookActivity, LoggedSecret};
+use mantra_core::audit_log::{self, AuditEvent, AuditRecord, HookActivity, LoggedSecret};
 use mantra_detect::{EngineKind, RuleSet};
 
 use crate::check::{Checker, Outcome};
@@ -187,7 +187,7 @@ fn log_block(
         return;
     };
     let record = AuditRecord {
-        time: mantra_detect::time::Timestamp::now().to_rfc3339(),
+        time: mantra_core::time::Timestamp::now().to_rfc3339(),
         user: setup.user.clone(),
         event: AuditEvent::Block {
             activity: activity(kind, repo, Some(outcome), false),
@@ -220,7 +220,7 @@ fn try_bypass(
         return None;
     }
     let record = AuditRecord {
-        time: mantra_detect::time::Timestamp::now().to_rfc3339(),
+        time: mantra_core::time::Timestamp::now().to_rfc3339(),
         user: setup.user.clone(),
         event: AuditEvent::Bypass {
             // Everything let through, warnings included.

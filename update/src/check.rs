@@ -2,7 +2,6 @@
 //! verify it, compare versions, and optionally fetch and verify the
 //! artifact into a directory (never installing it).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use mantra_policy::Policy;
@@ -148,13 +147,10 @@ fn save_verified(dir: &Path, url: &str, want: &str, bytes: &[u8]) -> Result<Path
         path: dir.to_path_buf(),
         source: e,
     };
+    // The directory is the user's choice: created with the usual mode if
+    // missing; the artifact is an ordinary readable file.
     std::fs::create_dir_all(dir).map_err(save)?;
-    let tmp = dir.join(format!(".{name}.part"));
     let dest = dir.join(name);
-    let mut f = std::fs::File::create(&tmp).map_err(save)?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(save)?;
-    std::fs::rename(&tmp, &dest).map_err(save)?;
+    mantra_core::fsio::write_atomic(&dest, bytes, 0o644).map_err(save)?;
     Ok(dest)
 }

@@ -5,7 +5,7 @@
 //! panic message truncated and scrubbed (token-like runs and the home
 //! directory removed): never secrets, never session content. Files are
 //! written `0600`, atomically (temp file + rename), under
-//! `<data dir>/crash-reports/`.
+//! `<data dir>/crash-reports/` ([`mantra_core::DataDir::crash_reports_dir`]).
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -27,35 +27,6 @@ pub struct CrashReport {
     pub location: String,
     pub message: String,
     pub time_unix: u64,
-}
-
-/// Mantra's data directory: `$MANTRA_HOME`, else the platform's user data
-/// directory (`$XDG_DATA_HOME/mantra`, `~/.local/share/mantra`,
-/// `~/Library/Application Support/Mantra`, `%LOCALAPPDATA%\Mantra`).
-pub fn data_dir() -> Option<PathBuf> {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    if let Some(h) = env("MANTRA_HOME") {
-        return Some(h);
-    }
-    if cfg!(windows) {
-        return env("LOCALAPPDATA").map(|p| p.join("Mantra"));
-    }
-    if cfg!(target_os = "macos") {
-        return env("HOME").map(|h| h.join("Library/Application Support/Mantra"));
-    }
-    env("XDG_DATA_HOME")
-        .filter(|p| p.is_absolute())
-        .map(|p| p.join("mantra"))
-        .or_else(|| env("HOME").map(|h| h.join(".local/share/mantra")))
-}
-
-/// Where reports go, under a data directory.
-pub fn reports_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("crash-reports")
 }
 
 /// Removes what could be a secret or identify the user from a message, and

@@ -1,7 +1,8 @@
 //! The periodic update check of the long-running agent: when the next
 //! check is due (`updates.check_interval_hours` after the last one, which
 //! is remembered across restarts), and the record of the last check that
-//! `mantra doctor` and admins can read (`<data dir>/update-check.json`).
+//! `mantra doctor` and admins can read (`<data dir>/update-check.json`,
+//! [`mantra_core::DataDir::update_state_file`]).
 //!
 //! Whether a check may touch the network is still decided by
 //! [`check_for_update`] through the guard: with updates or the network
@@ -13,9 +14,6 @@ use mantra_policy::Policy;
 use serde::{Deserialize, Serialize};
 
 use crate::check::{check_for_update, CheckOptions, CheckOutcome};
-
-/// File name of the record inside the data directory.
-pub const STATE_FILE_NAME: &str = "update-check.json";
 
 /// The last periodic check. Holds versions and an error message, never
 /// anything about the machine's data.
@@ -114,7 +112,7 @@ mod tests {
     #[test]
     fn a_disabled_check_is_recorded_private_and_sends_nothing() {
         let tmp = tempfile::tempdir().expect("tmp");
-        let path = tmp.path().join(STATE_FILE_NAME);
+        let path = mantra_core::DataDir::new(tmp.path()).update_state_file();
         let mut policy = Policy::default();
         policy.network.enabled = false;
         let (last, written) = check_and_record(&policy, &CheckOptions::for_this_build(), &path, 42);

@@ -28,7 +28,7 @@ fn scrub_removes_tokens_and_home_and_truncates() {
 #[test]
 fn panic_hook_writes_a_private_report() {
     let dir = tempfile::tempdir().unwrap();
-    let reports = crash::reports_dir(dir.path());
+    let reports = mantra_core::DataDir::new(dir.path()).crash_reports_dir();
     crash::install_panic_hook(reports.clone());
     let r = std::panic::catch_unwind(|| {
         panic!("boom with sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAAAAAA inside")

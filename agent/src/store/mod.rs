@@ -181,7 +181,7 @@ impl Store {
         if exists {
             check_not_plaintext(path)?;
         } else if let Some(dir) = path.parent() {
-            crate::datadir::create_private_dir(dir).map_err(|source| StoreError::Io {
+            mantra_core::datadir::ensure_private_dir(dir).map_err(|source| StoreError::Io {
                 path: dir.to_path_buf(),
                 source,
             })?;
@@ -352,7 +352,7 @@ fn creation_lock(path: &Path) -> Result<std::fs::File, StoreError> {
         source,
     };
     if let Some(dir) = path.parent() {
-        crate::datadir::create_private_dir(dir).map_err(io)?;
+        mantra_core::datadir::ensure_private_dir(dir).map_err(io)?;
     }
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true).write(true).create(true).truncate(false);
@@ -583,4 +583,4 @@ fn immutable_uri(path: &Path) -> String {
     uri
 }
 
-pub(crate) use mantra_detect::time::now_ms;
+pub(crate) use mantra_core::time::now_ms;

@@ -9,6 +9,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 use super::{Store, StoreError};
+use crate::model::Assistant;
 use crate::time::Timestamp;
 
 /// A project as stored.
@@ -75,12 +76,19 @@ pub struct SearchHit {
     pub rank: f64,
 }
 
-/// Filters of `sessions list`.
+/// Filters of `sessions list` (and of what a deletion would remove).
 #[derive(Debug, Clone, Default)]
 pub struct SessionFilter {
     pub project_id: Option<i64>,
     /// Sessions with activity at or after this time (ms).
     pub since: Option<i64>,
+    /// Sessions whose last activity is before this time (ms): what
+    /// `DeleteScope::Before` removes.
+    pub before: Option<i64>,
+    /// Only this assistant's sessions.
+    pub assistant: Option<Assistant>,
+    /// Only the session with this store rowid.
+    pub rowid: Option<i64>,
     pub limit: Option<u32>,
 }
 
@@ -189,31 +197,65 @@ impl Store {
              LEFT JOIN projects p ON p.id = s.project_id
              WHERE (?1 IS NULL OR s.project_id = ?1)
                AND (?2 IS NULL OR coalesce(s.last_at, s.started_at, 0) >= ?2)
+               AND (?4 IS NULL OR coalesce(s.last_at, s.started_at, 0) < ?4)
+               AND (?5 IS NULL OR s.assistant = ?5)
+               AND (?6 IS NULL OR s.id = ?6)
              ORDER BY coalesce(s.last_at, s.started_at, 0) DESC, s.id DESC
              LIMIT ?3",
         )?;
         let limit = f.limit.map_or(-1i64, i64::from);
-        let rows = stmt.query_map(params![f.project_id, f.since, limit], session_row)?;
+        let rows = stmt.query_map(
+            params![
+                f.project_id,
+                f.since,
+                limit,
+                f.before,
+                f.assistant.map(Assistant::as_str),
+                f.rowid
+            ],
+            session_row,
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Finds sessions by id: the assistant's session id exactly, else a
-    /// unique prefix of it. `project_id` scopes the lookup.
+    /// Finds a session by id: the assistant's session id exactly, else a
+    /// unique prefix of it. An id may be qualified by its assistant
+    /// (`codex:0199…`), which tells apart sessions of different assistants
+    /// that share an id. `project_id` scopes the lookup.
     pub fn find_session(
         &self,
         id: &str,
         project_id: Option<i64>,
     ) -> Result<SessionRow, StoreError> {
+        let (assistant, id) = split_qualified_id(id);
+        self.find_session_of(id, assistant, project_id)
+    }
+
+    /// [`find_session`](Self::find_session) limited to one assistant's
+    /// sessions when `assistant` is given.
+    pub fn find_session_of(
+        &self,
+        id: &str,
+        assistant: Option<Assistant>,
+        project_id: Option<i64>,
+    ) -> Result<SessionRow, StoreError> {
+        let assistant = assistant.map(Assistant::as_str);
         let sql = "SELECT s.id, s.native_id, s.assistant, p.path, s.title, s.started_at, s.last_at,
                     s.message_count, s.finding_count, src.path
              FROM sessions s
              JOIN sources src ON src.id = s.source_id
              LEFT JOIN projects p ON p.id = s.project_id
-             WHERE (?2 IS NULL OR s.project_id = ?2) AND ";
+             WHERE (?2 IS NULL OR s.project_id = ?2)
+               AND (?4 IS NULL OR s.assistant = ?4) AND ";
         let exact: Vec<SessionRow> = self
             .conn
+            // ?3 (the prefix pattern) is unused here but bound: parameters
+            // are numbered up to the highest one the statement names.
             .prepare(&format!("{sql} s.native_id = ?1 ORDER BY s.id"))?
-            .query_map(params![id, project_id], session_row)?
+            .query_map(
+                params![id, project_id, None::<String>, assistant],
+                session_row,
+            )?
             .collect::<Result<_, _>>()?;
         let candidates = if exact.is_empty() {
             let pattern = format!(
@@ -226,7 +268,7 @@ impl Store {
                 .prepare(&format!(
                     "{sql} s.native_id LIKE ?3 ESCAPE '\\' ORDER BY s.id LIMIT 20"
                 ))?
-                .query_map(params![id, project_id, pattern], session_row)?
+                .query_map(params![id, project_id, pattern, assistant], session_row)?
                 .collect::<Result<Vec<_>, _>>()?
         } else {
             exact
@@ -240,12 +282,15 @@ impl Store {
                 .next()
                 .ok_or_else(|| StoreError::Invalid("no session".into())),
             _ => Err(StoreError::Invalid(format!(
-                "session id {id:?} is ambiguous: {}",
+                "session id {id:?} is ambiguous: {}; qualify it by its assistant \
+                 (`{}:{}`) or pass --assistant",
                 candidates
                     .iter()
                     .map(|s| format!("{} ({})", s.id, s.assistant))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                candidates[0].assistant,
+                candidates[0].id,
             ))),
         }
     }
@@ -430,8 +475,8 @@ impl Store {
     pub fn exposure_list(
         &self,
         fingerprint_key: &[u8],
-    ) -> Result<mantra_detect::exposure::ExposureList, StoreError> {
-        use mantra_detect::exposure::{Exposure, ExposureList, ExposureSession};
+    ) -> Result<mantra_core::exposure::ExposureList, StoreError> {
+        use mantra_core::exposure::{Exposure, ExposureList, ExposureSession};
         let now = Timestamp(super::now_ms()).to_rfc3339();
         let mut list = ExposureList::new(now, fingerprint_key);
         let mut stmt = self.conn.prepare(
@@ -542,4 +587,17 @@ fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
         findings: r.get(8)?,
         source: r.get(9)?,
     })
+}
+
+/// Splits an assistant-qualified session id (`claude-code:4f1c…`) into the
+/// assistant and the id. An id whose prefix is not an assistant's name is
+/// left whole: session ids may hold colons of their own.
+pub fn split_qualified_id(id: &str) -> (Option<Assistant>, &str) {
+    match id.split_once(':') {
+        Some((name, rest)) if !rest.is_empty() => match Assistant::parse(name) {
+            Some(a) => (Some(a), rest),
+            None => (None, id),
+        },
+        _ => (None, id),
+    }
 }

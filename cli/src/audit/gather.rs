@@ -9,7 +9,7 @@ use mantra_agent::keys::KeyProvider;
 use mantra_agent::store::stats::{FindingDimension, Period};
 use mantra_agent::store::Store;
 use mantra_agent::{AgentConfig, DataDir, Timestamp};
-use mantra_detect::audit_log::{self, AuditEvent, AuditRecord};
+use mantra_core::audit_log::{self, AuditEvent, AuditRecord};
 use mantra_hooks::status::{HookState, Status};
 use mantra_policy::Effective;
 
@@ -24,6 +24,8 @@ pub struct Inputs<'a> {
     pub dir: &'a DataDir,
     pub period: Period,
     pub now_ms: i64,
+    /// The user running the report, as the host section names them.
+    pub user: Option<String>,
 }
 
 /// Builds the report. A missing store is reported as such; a store that
@@ -64,7 +66,7 @@ pub fn gather(inputs: &Inputs<'_>) -> Result<AuditReport> {
         },
         host: Host {
             hostname: hostname(),
-            user: crate::agent_cmd::current_user(),
+            user: inputs.user.clone(),
             os: std::env::consts::OS.to_string(),
             mantra_version: env!("CARGO_PKG_VERSION").to_string(),
         },

@@ -273,9 +273,9 @@ pub fn render(r: &AuditReport) -> String {
         &["time", "user", "deleted", "sessions"],
         r.deletions.iter().map(|d| {
             let what = match &d.target {
-                mantra_detect::audit_log::DeleteTarget::Project(p) => format!("project {p}"),
-                mantra_detect::audit_log::DeleteTarget::Before(t) => format!("idle before {t}"),
-                mantra_detect::audit_log::DeleteTarget::Session(s) => format!("session {s}"),
+                mantra_core::audit_log::DeleteTarget::Project(p) => format!("project {p}"),
+                mantra_core::audit_log::DeleteTarget::Before(t) => format!("idle before {t}"),
+                mantra_core::audit_log::DeleteTarget::Session(s) => format!("session {s}"),
             };
             vec![
                 escape(&d.time),

@@ -7,7 +7,7 @@
 //! as rule, severity, redacted preview and keyed fingerprint.
 
 use mantra_agent::store::stats::{FindingRecord, GroupCount};
-use mantra_detect::audit_log::{DeleteTarget, LoggedSecret};
+use mantra_core::audit_log::{DeleteTarget, LoggedSecret};
 use serde::Serialize;
 
 /// Version of this document's shape.

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use mantra_detect::exposure::{Exposure, ExposureList, ExposureSession, EXPOSURE_FILE_NAME};
+use mantra_core::exposure::{Exposure, ExposureList, ExposureSession, EXPOSURE_FILE_NAME};
 use mantra_detect::filter::base62_fixed;
 use mantra_detect::finding::{fingerprint, DEFAULT_FINGERPRINT_KEY};
 

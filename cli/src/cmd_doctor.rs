@@ -20,11 +20,14 @@ mod network;
 mod policy;
 mod store;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use mantra_agent::{AgentConfig, DataDir};
+use mantra_agent::AgentConfig;
+use mantra_core::datadir::DataDir;
 use serde::Serialize;
+
+use crate::settings::Settings;
 
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
@@ -105,26 +108,22 @@ impl Check {
     }
 }
 
-/// What every check reads, gathered once.
-pub struct Context {
-    pub effective: mantra_policy::Effective,
-    pub agent_config: AgentConfig,
-    pub data: DataDir,
+/// What every check reads: the settings `main` resolved, and the
+/// repository to check.
+pub struct Context<'a> {
+    pub settings: &'a Settings,
+    pub effective: &'a mantra_policy::Effective,
+    pub agent_config: &'a AgentConfig,
+    pub data: &'a DataDir,
     /// `/` in production; the test root in `test-roots` builds. Unused on
     /// Windows, where registration is the task scheduler's, not a file's.
     #[cfg_attr(windows, allow(dead_code))]
-    pub system_root: PathBuf,
+    pub system_root: &'a Path,
     pub repo: Option<PathBuf>,
 }
 
-impl Context {
-    fn gather(args: &DoctorArgs) -> Result<Context> {
-        let effective = crate::policy_cmd::effective();
-        let agent_config = crate::agent_cmd::config_from_policy(&effective.policy);
-        let data = DataDir::new(
-            mantra_agent::data_dir()
-                .context("cannot determine the data directory; set MANTRA_HOME or HOME")?,
-        );
+impl<'a> Context<'a> {
+    fn gather(settings: &'a Settings, args: &DoctorArgs) -> Result<Context<'a>> {
         let repo = match &args.repo {
             Some(r) => Some(
                 mantra_hooks::Git::in_dir(r)
@@ -134,10 +133,11 @@ impl Context {
             None => None,
         };
         Ok(Context {
-            effective,
-            agent_config,
-            data,
-            system_root: crate::policy_cmd::load_options().system_root,
+            settings,
+            effective: &settings.effective,
+            agent_config: &settings.agent,
+            data: settings.data_dir()?,
+            system_root: &settings.policy_sources.system_root,
             repo,
         })
     }
@@ -163,8 +163,8 @@ fn run_checks(ctx: &Context) -> Vec<Check> {
 }
 
 /// `mantra doctor`.
-pub fn run(args: &DoctorArgs) -> Result<u8> {
-    let ctx = Context::gather(args)?;
+pub fn run(settings: &Settings, args: &DoctorArgs) -> Result<u8> {
+    let ctx = Context::gather(settings, args)?;
     let checks = run_checks(&ctx);
     let failing: Vec<&str> = checks
         .iter()

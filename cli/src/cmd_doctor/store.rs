@@ -49,7 +49,7 @@ fn key_check(ctx: &Context, db_present: bool) -> (Check, Option<StoreKey>) {
             );
         }
     }
-    let keys = match mantra_agent::lifecycle::system_keys(&ctx.data, &ctx.agent_config) {
+    let keys = match mantra_agent::lifecycle::system_keys(ctx.data, ctx.agent_config) {
         Ok(k) => k,
         Err(e) => {
             return (
@@ -203,7 +203,7 @@ fn store_check(ctx: &Context, present: bool, key: Option<&StoreKey>) -> (Check, 
                     db.display(),
                     c.sessions,
                     c.messages,
-                    last.map(|ms| mantra_agent::Timestamp::from_millis(ms).to_rfc3339())
+                    last.map(|ms| mantra_core::time::Timestamp::from_millis(ms).to_rfc3339())
                         .unwrap_or_else(|| "never".into())
                 ),
                 Err(e) => format!("encrypted store {} opens with its key ({e})", db.display()),

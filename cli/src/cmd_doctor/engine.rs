@@ -13,7 +13,7 @@ use super::{Check, Context};
 const ID: &str = "engine";
 
 pub fn check(ctx: &Context) -> Check {
-    let (rules, errors) = crate::engine_setup::policy_rules(&ctx.effective.policy).build();
+    let (rules, errors) = crate::settings::policy_rules(&ctx.effective.policy).build();
     let rules = Arc::new(rules);
     let count = rules.len();
     if !errors.is_empty() {

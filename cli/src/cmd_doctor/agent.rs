@@ -79,7 +79,7 @@ fn enabled_next_to(unit: &Path) -> bool {
 
 #[cfg(not(windows))]
 fn registered(ctx: &Context) -> Check {
-    let found: Vec<PathBuf> = registration_paths(&ctx.system_root)
+    let found: Vec<PathBuf> = registration_paths(ctx.system_root)
         .into_iter()
         .filter(|p| p.is_file())
         .collect();
@@ -94,7 +94,7 @@ fn registered(ctx: &Context) -> Check {
     let Some(first) = found.first() else {
         let detail = format!(
             "no agent service registered (looked in {})",
-            registration_paths(&ctx.system_root)
+            registration_paths(ctx.system_root)
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
@@ -147,13 +147,13 @@ fn registered(ctx: &Context) -> Check {
 }
 
 fn running(ctx: &Context) -> Check {
-    match agent_state(&ctx.data) {
+    match agent_state(ctx.data) {
         Ok(AgentState::Running { pid }) => Check::ok(
             RUNNING,
             format!(
                 "running{} (holds {})",
                 pid.map(|p| format!(", pid {p}")).unwrap_or_default(),
-                mantra_agent::lock::lock_path(&ctx.data).display()
+                mantra_agent::lock::lock_path(ctx.data).display()
             ),
         ),
         Ok(AgentState::NotRunning) => not_required_or(
@@ -161,7 +161,7 @@ fn running(ctx: &Context) -> Check {
             RUNNING,
             format!(
                 "no agent holds {}",
-                mantra_agent::lock::lock_path(&ctx.data).display()
+                mantra_agent::lock::lock_path(ctx.data).display()
             ),
             &if cfg!(target_os = "macos") {
                 format!("launchctl kickstart gui/$(id -u)/{LAUNCHD_LABEL}")

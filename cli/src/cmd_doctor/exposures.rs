@@ -3,7 +3,7 @@
 //! was made with the fingerprint key the hooks use now, and is not older
 //! than the store's last index.
 
-use mantra_detect::exposure::{key_id, ExposureList};
+use mantra_core::exposure::{key_id, ExposureList};
 
 use super::store::Probe;
 use super::{loose_mode, Check, Context};
@@ -51,7 +51,7 @@ pub fn check(ctx: &Context, store: &Probe) -> Check {
             REWRITE,
         );
     }
-    let generated = mantra_agent::Timestamp::parse_iso(&list.generated_at).map(|t| t.millis());
+    let generated = mantra_core::time::Timestamp::parse_iso(&list.generated_at).map(|t| t.millis());
     if let (Some(indexed), Some(generated)) = (store.last_indexed_at, generated) {
         if generated < indexed {
             return Check::warn(
@@ -60,7 +60,7 @@ pub fn check(ctx: &Context, store: &Probe) -> Check {
                     "{} is stale: written {}, the store was last indexed {}",
                     path.display(),
                     list.generated_at,
-                    mantra_agent::Timestamp::from_millis(indexed).to_rfc3339()
+                    mantra_core::time::Timestamp::from_millis(indexed).to_rfc3339()
                 ),
                 REWRITE,
             );
@@ -79,7 +79,8 @@ pub fn check(ctx: &Context, store: &Probe) -> Check {
 
 /// The key the hooks compare fingerprints under.
 fn current_fingerprint_key(ctx: &Context) -> Vec<u8> {
-    crate::hooks_cmd::hook_config(&ctx.effective.policy)
-        .map(|c| c.fingerprint_key)
+    ctx.settings
+        .hook_config()
+        .map(|c| c.fingerprint_key.clone())
         .unwrap_or_else(|_| ctx.agent_config.fingerprint_key.clone())
 }

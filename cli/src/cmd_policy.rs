@@ -1,19 +1,13 @@
-//! `mantra policy show|validate|schema`, and how the binary finds its
-//! policy: [`load_options`] / [`effective`] are what every other subcommand
-//! should call to get the effective policy.
-//!
-//! `MANTRA_TEST_ROOT` re-roots every system path (and the user config) only
-//! in builds with the `test-roots` cargo feature; a default build ignores
-//! it, so a user cannot escape policy by setting a variable.
+//! `mantra policy show|validate|schema`: the effective policy with its
+//! provenance, checking a policy file before pushing it, and the schema.
+//! The policy itself is loaded once, in [`Settings`].
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use mantra_policy::merge::{Report, Status};
-use mantra_policy::LoadOptions;
-#[cfg(feature = "test-roots")]
-use mantra_policy::Platform;
+
+use crate::settings::Settings;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum PolicyCmd {
@@ -36,67 +30,11 @@ pub enum PolicyCmd {
     Schema,
 }
 
-/// Where this process reads policy from.
-pub fn load_options() -> LoadOptions {
-    load_options_from(&|k| std::env::var_os(k))
-}
-
-/// The effective policy of this process, with provenance.
-pub fn effective() -> mantra_policy::Effective {
-    mantra_policy::load(&load_options())
-}
-
-fn load_options_from(env: &dyn Fn(&str) -> Option<OsString>) -> LoadOptions {
-    #[cfg(feature = "test-roots")]
-    if let Some(root) = env("MANTRA_TEST_ROOT").filter(|r| !r.is_empty()) {
-        return test_root_options(PathBuf::from(root), env);
-    }
-    let _ = env;
-    LoadOptions::system()
-}
-
-/// Test builds only: every path under the root, files owned by whoever runs
-/// the test, the platform from `MANTRA_TEST_PLATFORM`, and on "windows" the
-/// registry from `<root>/registry.reg`.
-#[cfg(feature = "test-roots")]
-fn test_root_options(root: PathBuf, env: &dyn Fn(&str) -> Option<OsString>) -> LoadOptions {
-    let platform = match env("MANTRA_TEST_PLATFORM")
-        .and_then(|p| p.into_string().ok())
-        .as_deref()
-    {
-        Some("macos") => Platform::MacOs,
-        Some("windows") => Platform::Windows,
-        Some("linux") => Platform::Linux,
-        _ => Platform::current(),
-    };
-    let uid = current_uid();
-    let mut opts = LoadOptions::rooted(&root, platform, uid);
-    if platform == Platform::Windows {
-        opts.registry = std::fs::read(root.join("registry.reg"))
-            .ok()
-            .and_then(|b| mantra_policy::MemRegistry::from_reg_bytes(&b).ok())
-            .map(|r| {
-                std::sync::Arc::new(r) as std::sync::Arc<dyn mantra_policy::Registry + Send + Sync>
-            });
-    }
-    opts
-}
-
-#[cfg(all(feature = "test-roots", unix))]
-fn current_uid() -> u32 {
-    mantra_policy::files::effective_uid().unwrap_or(0)
-}
-
-#[cfg(all(feature = "test-roots", not(unix)))]
-fn current_uid() -> u32 {
-    0
-}
-
 /// Runs a policy subcommand; returns the exit code.
-pub fn run(cmd: &PolicyCmd) -> Result<u8> {
+pub fn run(settings: &Settings, cmd: &PolicyCmd) -> Result<u8> {
     match cmd {
         PolicyCmd::Show { json } => {
-            let eff = effective();
+            let eff = &settings.effective;
             if *json {
                 println!(
                     "{}",
@@ -108,8 +46,8 @@ pub fn run(cmd: &PolicyCmd) -> Result<u8> {
             Ok(0)
         }
         PolicyCmd::Validate { file, json } => {
-            let v = mantra_policy::validate_file(file)
-                .with_context(|| format!("reading {}", file.display()))?;
+            // The error names the file already.
+            let v = mantra_policy::validate_file(file)?;
             if *json {
                 println!(
                     "{}",
@@ -151,7 +89,7 @@ fn short(v: &serde_json::Value) -> String {
 }
 
 /// The `policy show` table.
-pub fn render(report: &Report) -> String {
+fn render(report: &Report) -> String {
     let mut out = String::new();
     let header = ["KEY", "VALUE", "LEVEL", "SCOPE", "SOURCE", "STATUS"];
     let rows: Vec<[String; 6]> = report
@@ -243,33 +181,4 @@ pub fn render(report: &Report) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env_with_root(k: &str) -> Option<OsString> {
-        (k == "MANTRA_TEST_ROOT").then(|| OsString::from("/tmp/mantra-escape"))
-    }
-
-    #[cfg(not(feature = "test-roots"))]
-    #[test]
-    fn default_build_ignores_mantra_test_root() {
-        let opts = load_options_from(&env_with_root);
-        assert_eq!(opts.system_root, PathBuf::from("/"));
-        assert_eq!(opts.owner, mantra_policy::OwnerRule::ROOT);
-        assert!(!opts.policy_file_paths().0.starts_with("/tmp/mantra-escape"));
-    }
-
-    #[cfg(feature = "test-roots")]
-    #[test]
-    fn test_roots_build_reroots_everything() {
-        let opts = load_options_from(&env_with_root);
-        assert_eq!(opts.system_root, PathBuf::from("/tmp/mantra-escape"));
-        assert!(opts
-            .user_config
-            .as_ref()
-            .is_some_and(|p| p.starts_with("/tmp/mantra-escape")));
-    }
 }

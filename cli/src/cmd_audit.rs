@@ -9,15 +9,15 @@
 //! mode 0644: a report holds no secret and no message text, and the log
 //! forwarders that ship it to a SIEM often run as another user.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 use mantra_agent::store::stats::Period;
-use mantra_agent::DataDir;
 
 use crate::audit::{csv, gather, html, json, ocsf, sarif};
+use crate::out_file::{self, Access};
+use crate::settings::Settings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AuditFormat {
@@ -50,19 +50,11 @@ pub struct AuditArgs {
 }
 
 /// Runs `mantra audit`.
-pub fn run(args: &AuditArgs) -> Result<u8> {
-    let effective = crate::policy_cmd::effective();
-    let agent = crate::agent_cmd::config_from_policy(&effective.policy);
-    let hooks = crate::hooks_cmd::hook_config(&effective.policy)?;
-    let dir = DataDir::new(
-        mantra_agent::data_dir().context("cannot determine the data directory; set MANTRA_HOME")?,
-    );
-    let now = crate::agent_cmd::now_ms();
-    let parse = |t: &Option<String>| {
-        t.as_deref()
-            .map(|s| crate::agent_cmd::parse_time(s, now))
-            .transpose()
-    };
+pub fn run(settings: &Settings, args: &AuditArgs) -> Result<u8> {
+    let hooks = settings.hook_config()?;
+    let dir = settings.data_dir()?;
+    let now = settings.started_ms;
+    let parse = |t: &Option<String>| t.as_deref().map(|s| settings.parse_time(s)).transpose();
     let period = Period {
         since: parse(&args.since)?,
         until: Some(parse(&args.until)?.unwrap_or(now)),
@@ -77,52 +69,24 @@ pub fn run(args: &AuditArgs) -> Result<u8> {
         }
     }
     let report = gather::gather(&gather::Inputs {
-        effective: &effective,
-        agent: &agent,
+        effective: &settings.effective,
+        agent: &settings.agent,
         required_hooks: hooks.required.clone(),
-        dir: &dir,
+        dir,
         period,
         now_ms: now,
+        user: settings.user.clone(),
     })?;
     let text = match args.format {
         AuditFormat::Html => html::render(&report),
         AuditFormat::Json => json::render(&report)?,
         AuditFormat::Ocsf => ocsf::render(&report),
-        AuditFormat::Sarif => {
-            let (rules, _) = crate::engine_setup::policy_rules(&effective.policy).build();
-            sarif::render(&report, &rules)
-        }
+        AuditFormat::Sarif => sarif::render(&report, settings.rules().as_ref()),
         AuditFormat::Csv => csv::render(&report),
     };
-    match &args.out {
-        Some(path) => {
-            write_report(path, text.as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("mantra: wrote {}", path.display());
-        }
-        None => std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .context("cannot write the report")?,
+    out_file::write_output(args.out.as_deref(), text.as_bytes(), Access::Everyone)?;
+    if let Some(path) = &args.out {
+        eprintln!("mantra: wrote {}", path.display());
     }
     Ok(0)
-}
-
-/// Atomic write, 0644 (see the module documentation).
-fn write_report(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(data)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

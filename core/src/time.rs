@@ -2,10 +2,14 @@
 //! shapes the formats use (ISO-8601 strings, epoch ms/s numbers or numeric
 //! strings, Aider's `YYYY-MM-DD HH:MM:SS`).
 //!
+//! Also the times a user types on the command line ([`parse_time`]: RFC 3339
+//! or a duration ago), which the agent and audit commands both accept.
+//!
 //! Owns only parsing and formatting; which value is "estimated" is decided by
 //! each session parser. Hand-written so no crate needs a date library. It
-//! lives here, below the agent and the hooks, so both stamp and read times
-//! the same way (the compliance event log and the exposure list are shared).
+//! lives in the ground floor, below the agent and the hooks, so both stamp
+//! and read times the same way (the compliance event log and the exposure
+//! list are shared).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -167,6 +171,41 @@ pub fn now_ms() -> i64 {
     Timestamp::now().millis()
 }
 
+/// A time given on the command line that is neither RFC 3339 nor a
+/// duration ago.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid time {input:?}: use RFC 3339 or 30m, 12h, 7d, 4w")]
+pub struct TimeParseError {
+    /// What was given.
+    pub input: String,
+}
+
+/// Parses a time a user gives (`--since`, `--before`): RFC 3339 (date or
+/// date-time), or a duration before `now_ms` (`90s`, `30m`, `12h`, `7d`,
+/// `4w`). Returns milliseconds since the epoch.
+pub fn parse_time(s: &str, now_ms: i64) -> Result<i64, TimeParseError> {
+    let t = s.trim();
+    if let Some(ts) = Timestamp::parse_iso(t) {
+        return Ok(ts.millis());
+    }
+    let invalid = || TimeParseError {
+        input: s.to_string(),
+    };
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    // The integer parse error itself ("cannot parse integer from empty
+    // string") says nothing to a user: the message says what is accepted.
+    let n: i64 = num.parse().map_err(|_| invalid())?;
+    let ms = match unit.trim() {
+        "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        _ => return Err(invalid()),
+    };
+    Ok(now_ms.saturating_sub(n.saturating_mul(ms)))
+}
+
 impl std::fmt::Display for Timestamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.to_rfc3339())
@@ -247,5 +286,33 @@ mod tests {
             Some(Timestamp(1_759_300_000_000))
         );
         assert_eq!(Timestamp::from_json(&serde_json::json!(true)), None);
+    }
+
+    #[test]
+    fn times_absolute_and_relative() {
+        let now = 10 * 86_400_000;
+        assert_eq!(parse_time("7d", now), Ok(3 * 86_400_000));
+        assert_eq!(parse_time("12h", now), Ok(now - 12 * 3_600_000));
+        assert_eq!(parse_time(" 30m ", now), Ok(now - 30 * 60_000));
+        assert_eq!(parse_time("4w", now), Ok(now - 28 * 86_400_000));
+        assert_eq!(parse_time("1970-01-02", now), Ok(86_400_000));
+        assert_eq!(
+            parse_time("2025-10-01T09:00:00Z", now),
+            Ok(1_759_309_200_000)
+        );
+        for bad in ["soon", "5y", "", "d", "-3d"] {
+            assert_eq!(
+                parse_time(bad, now),
+                Err(TimeParseError { input: bad.into() }),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            parse_time("soon", now).expect_err("bad").to_string(),
+            "invalid time \"soon\": use RFC 3339 or 30m, 12h, 7d, 4w"
+        );
+        // Absurd durations saturate instead of overflowing.
+        assert!(parse_time("9999999999999999999w", now).is_err());
+        assert!(parse_time("999999999999999w", now).expect("saturates") < 0);
     }
 }

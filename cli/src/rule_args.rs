@@ -1,12 +1,15 @@
-//! Building the rule set and scanner from command-line options.
+//! The rule options every command that scans takes (`--rules`,
+//! `--disable-rule`, `--min-severity`, `--engine`), applied on top of the
+//! rules policy puts in force.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use mantra_detect::{EngineKind, RuleSet, RuleSetBuilder, Severity};
-use mantra_policy::Policy;
+use mantra_detect::{EngineKind, RuleSet, Severity};
+
+use crate::settings::{policy_rules, Settings};
 
 /// Options shared by every command that scans.
 #[derive(Debug, Clone, Args)]
@@ -42,10 +45,19 @@ impl RuleArgs {
         }
     }
 
-    /// Loads built-in rules, then the policy's (disabled ids, custom rules,
-    /// severity floor), then the command line's. Rules that fail to load are
+    /// Whether the command line changes the rules policy puts in force.
+    fn adds_to_policy(&self) -> bool {
+        !self.rule_files.is_empty() || !self.disabled.is_empty() || self.min_severity.is_some()
+    }
+
+    /// The rules policy puts in force (built-in, custom, disabled, severity
+    /// floor), then the command line's. Rules that fail to load are
     /// reported on stderr and left out; the rest still run.
-    pub fn rule_set(&self, policy: &Policy) -> Result<Arc<RuleSet>> {
+    pub fn rule_set(&self, settings: &Settings) -> Result<Arc<RuleSet>> {
+        if !self.adds_to_policy() {
+            return Ok(settings.rules());
+        }
+        let policy = settings.policy();
         let mut builder = policy_rules(policy);
         if let Some(floor) = self.min_severity {
             builder.min_severity(floor.max(policy.rules.min_severity));
@@ -72,49 +84,4 @@ const RULE_FILE_LIMIT: u64 = 16 * 1024 * 1024;
 pub fn read_rule_file(path: &std::path::Path) -> Result<String> {
     mantra_core::fsio::read_to_string(path, RULE_FILE_LIMIT)
         .with_context(|| format!("cannot read rule file {}", path.display()))
-}
-
-/// The rules policy puts in force: built-in rules, plus `rules.custom`
-/// (replacing a built-in of the same id), minus `rules.disabled`, at or above
-/// `rules.min_severity`. `mantra scan` and the git hooks both start here, so
-/// a commit is checked against the same rules as a scan.
-pub fn policy_rules(policy: &Policy) -> RuleSetBuilder {
-    let mut builder = RuleSetBuilder::with_builtin();
-    builder.add_values("policy rules.custom", &policy.rules.custom);
-    builder.disable(policy.rules.disabled.iter().cloned());
-    builder.min_severity(policy.rules.min_severity);
-    builder
-}
-
-/// The organisation's fingerprint key: policy's `fingerprint_key`, else
-/// `MANTRA_FINGERPRINT_KEY`, else `None` (the published default). Scans,
-/// the agent's exposure list and the hooks all take it from here: a secret
-/// only matches across them when they fingerprint with the same key.
-pub fn fingerprint_key(policy: &Policy) -> Option<Vec<u8>> {
-    policy
-        .fingerprint_key
-        .as_deref()
-        .filter(|k| !k.is_empty())
-        .map(|k| k.as_bytes().to_vec())
-        .or_else(|| {
-            std::env::var_os("MANTRA_FINGERPRINT_KEY")
-                .filter(|v| !v.is_empty())
-                .map(|v| v.to_string_lossy().as_bytes().to_vec())
-        })
-}
-
-/// The scan options policy decides: the organisation's fingerprint key and
-/// the allowlisted secret patterns. A pattern that does not compile was
-/// already reported by policy validation; it is skipped here.
-pub fn apply_policy(options: &mut mantra_detect::ScanOptions, policy: &Policy) {
-    if let Some(key) = fingerprint_key(policy) {
-        options.fingerprint_key = key;
-    }
-    options.allow_regexes.extend(
-        policy
-            .allowlist
-            .regexes
-            .iter()
-            .filter_map(|r| regex::bytes::Regex::new(r).ok()),
-    );
 }

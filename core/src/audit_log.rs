@@ -3,8 +3,8 @@
 //! One append-only file, owner-only (`0600`), one JSON object per line, that
 //! the git hooks and the session agent both write and `mantra audit` reads:
 //! commits blocked, bypasses granted, sessions deleted, retention applied,
-//! wipes, index runs. It lives in this crate, below both writers, like the
-//! exposure list.
+//! wipes, index runs. It lives in the ground floor, below both writers, like
+//! the exposure list; its path is [`crate::datadir::DataDir::audit_log`].
 //!
 //! It never holds a secret or a session's message text: secrets appear by
 //! rule, severity, redacted preview and keyed fingerprint only; files by
@@ -12,17 +12,9 @@
 //! is skipped and counted, never fatal, so one bad line cannot hide the rest.
 
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-
-/// File name of the log inside the data directory's `logs/` folder.
-pub const AUDIT_LOG_FILE_NAME: &str = "audit.jsonl";
-
-/// The log of a data directory: `<data_dir>/logs/audit.jsonl`.
-pub fn audit_log_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("logs").join(AUDIT_LOG_FILE_NAME)
-}
 
 /// A secret a hook blocked or let through, named without showing it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,7 +125,7 @@ pub fn append(path: &Path, record: &AuditRecord) -> std::io::Result<()> {
     line.push(b'\n');
     // Non-blocking, regular files only, no symlink: a FIFO planted here
     // would otherwise hang the hook that records a block.
-    let mut file = mantra_core::fsio::open_append_private(path)?;
+    let mut file = crate::fsio::open_append_private(path)?;
     if file.metadata()?.len() > 0 {
         let mut last = [0u8; 1];
         file.seek(SeekFrom::End(-1))?;
@@ -160,13 +152,13 @@ pub const MAX_AUDIT_LOG_BYTES: u64 = 1 << 30;
 /// with a clear error), bounded by [`MAX_AUDIT_LOG_BYTES`], and read line
 /// by line, never held whole.
 pub fn read(path: &Path) -> std::io::Result<AuditLog> {
-    let file = match mantra_core::fsio::open_file(path) {
+    let file = match crate::fsio::open_file(path) {
         Ok(f) => f,
         Err(e) if e.is_not_found() => return Ok(AuditLog::default()),
         Err(e) => return Err(e.into()),
     };
     if file.metadata()?.len() > MAX_AUDIT_LOG_BYTES {
-        return Err(mantra_core::InputError::TooLarge {
+        return Err(crate::InputError::TooLarge {
             path: path.to_path_buf(),
             limit: MAX_AUDIT_LOG_BYTES,
         }
@@ -194,6 +186,7 @@ pub fn read(path: &Path) -> std::io::Result<AuditLog> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::datadir::{DataDir, AUDIT_LOG_FILE_NAME};
 
     #[cfg(unix)]
     #[test]
@@ -239,7 +232,7 @@ mod tests {
     #[test]
     fn every_event_round_trips_with_its_tag() {
         let dir = tempfile::tempdir().unwrap();
-        let path = audit_log_path(dir.path());
+        let path = DataDir::new(dir.path()).audit_log();
         let events = [
             block().event,
             AuditEvent::Bypass {
@@ -300,7 +293,7 @@ mod tests {
     #[test]
     fn torn_and_garbage_lines_are_counted_and_the_rest_survives() {
         let dir = tempfile::tempdir().unwrap();
-        let path = audit_log_path(dir.path());
+        let path = DataDir::new(dir.path()).audit_log();
         append(&path, &block()).unwrap();
         // A crash mid-write leaves a torn line without its newline.
         let mut f = std::fs::OpenOptions::new()

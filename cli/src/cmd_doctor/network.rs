@@ -34,11 +34,11 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
             provenance(ctx, deciding_key(policy.network.enabled, "updates.enabled"))
         ),
     };
-    let last = schedule::read(&ctx.data.root.join(schedule::STATE_FILE_NAME));
+    let last = schedule::read(&ctx.data.update_state_file());
     let updates = match last {
         Some(l) => format!(
             "{updates}; last check {}: {}{}",
-            mantra_detect::time::Timestamp(
+            mantra_core::time::Timestamp(
                 i64::try_from(l.checked_at_unix)
                     .unwrap_or(0)
                     .saturating_mul(1000)
@@ -50,7 +50,7 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
     };
     checks.push(Check::ok("updates", updates));
     let upload = guard.permit(Purpose::CrashReportUpload);
-    let pending = crash::pending(&crash::reports_dir(&ctx.data.root)).len();
+    let pending = crash::pending(&ctx.data.crash_reports_dir()).len();
     let state = match &upload {
         Ok(_) => format!(
             "uploads allowed ({})",

@@ -1,15 +1,16 @@
-//! `mantra rules list|check` and `mantra version`.
+//! `mantra rules list|check`: the rules in effect, and checking a rule file
+//! against its own examples.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Result;
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use mantra_detect::check::check_examples;
-use mantra_detect::engine::hyperscan_version;
-use mantra_detect::{EngineKind, RuleSetBuilder};
+use mantra_detect::RuleSetBuilder;
 
-use crate::engine_setup::RuleArgs;
+use crate::rule_args::{read_rule_file, RuleArgs};
+use crate::settings::Settings;
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
@@ -30,17 +31,10 @@ pub enum RulesCommand {
     },
 }
 
-#[derive(Debug, Args)]
-pub struct VersionArgs {
-    /// Machine-readable output.
-    #[arg(long)]
-    json: bool,
-}
-
-pub fn run(cmd: RulesCommand) -> Result<u8> {
+pub fn run(settings: &Settings, cmd: RulesCommand) -> Result<u8> {
     match cmd {
         RulesCommand::List { rules, json } => {
-            let set = rules.rule_set(&crate::policy_cmd::effective().policy)?;
+            let set = rules.rule_set(settings)?;
             if json {
                 let list: Vec<_> = set
                     .rules()
@@ -71,7 +65,7 @@ pub fn run(cmd: RulesCommand) -> Result<u8> {
 }
 
 fn check(file: &std::path::Path, args: &RuleArgs) -> Result<u8> {
-    let text = crate::engine_setup::read_rule_file(file)?;
+    let text = read_rule_file(file)?;
     let origin = file.display().to_string();
     let parsed = mantra_detect::ruleset::parse_rule_file(&text);
     let mut builder = RuleSetBuilder::with_builtin();
@@ -110,27 +104,4 @@ fn check(file: &std::path::Path, args: &RuleArgs) -> Result<u8> {
         if failed { "FAILED" } else { "ok" }
     );
     Ok(if failed { 1 } else { 0 })
-}
-
-pub fn version(args: VersionArgs) -> Result<u8> {
-    let engine = EngineKind::default_available();
-    let hs = hyperscan_version();
-    if args.json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "version": env!("CARGO_PKG_VERSION"),
-                "engine": engine.name(),
-                "engines": EngineKind::available().iter().map(|e| e.name()).collect::<Vec<_>>(),
-                "hyperscan": hs,
-            })
-        );
-    } else {
-        println!("mantra {}", env!("CARGO_PKG_VERSION"));
-        match hs {
-            Some(v) => println!("engine: hyperscan (libhs {v}); fallback: rust"),
-            None => println!("engine: rust (built without Hyperscan)"),
-        }
-    }
-    Ok(0)
 }

@@ -18,15 +18,15 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use mantra_core::fsio;
+use crate::fsio;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::finding::fingerprint;
+use crate::fingerprint::fingerprint;
 
 pub const EXPOSURE_LIST_VERSION: u32 = 1;
 
@@ -39,8 +39,9 @@ pub const EXPOSURE_LIST_VERSION: u32 = 1;
 /// [`ExposureIndex`].)
 pub const MAX_EXPOSURE_LIST_BYTES: u64 = 1 << 30;
 
-/// File name of the list inside Mantra's data directory.
-pub const EXPOSURE_FILE_NAME: &str = "exposures.json";
+/// File name of the list inside Mantra's data directory (its path is
+/// [`crate::datadir::DataDir::exposure_file`]).
+pub use crate::datadir::EXPOSURE_FILE_NAME;
 
 /// One AI session a secret was seen in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,7 +90,7 @@ pub enum ExposureError {
         source: std::io::Error,
     },
     #[error("cannot read the exposure list: {0}")]
-    Input(#[from] mantra_core::InputError),
+    Input(#[from] crate::InputError),
     #[error("the exposure list {path} is not valid: {message}")]
     Parse { path: String, message: String },
     #[error("the exposure list {path} has version {found}; this Mantra reads version {EXPOSURE_LIST_VERSION}")]
@@ -131,14 +132,8 @@ impl ExposureList {
     /// Writes the list atomically (temporary file, then rename), readable by
     /// its owner only.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        tmp.write_all(&json)?;
-        tmp.as_file().sync_all()?;
-        // NamedTempFile creates files 0600 on Unix already; rename keeps it.
-        tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
+        fsio::write_private_atomic(path, &json)
     }
 
     /// Whether the list's fingerprints were made under `key`.
@@ -287,7 +282,7 @@ fn stream(path: &Path, on_entry: &mut OnEntry<'_>) -> Result<(Header, File), Exp
         })?
         .len();
     if len > MAX_EXPOSURE_LIST_BYTES {
-        return Err(mantra_core::InputError::TooLarge {
+        return Err(crate::InputError::TooLarge {
             path: path.to_path_buf(),
             limit: MAX_EXPOSURE_LIST_BYTES,
         }
@@ -487,7 +482,7 @@ pub fn candidate_fingerprints<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::DEFAULT_FINGERPRINT_KEY;
+    use crate::fingerprint::DEFAULT_FINGERPRINT_KEY;
 
     #[test]
     fn round_trip_and_key_check() {
