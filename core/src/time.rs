@@ -152,16 +152,29 @@ impl Timestamp {
 
     /// RFC 3339 in UTC with milliseconds, e.g. `2025-10-01T09:00:00.100Z`.
     pub fn to_rfc3339(self) -> String {
+        let (y, m, d, h, mi, s) = self.utc_parts();
+        format!(
+            "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
+            self.0.rem_euclid(1000)
+        )
+    }
+
+    /// The UTC calendar date and time of day: (year, month, day, hour,
+    /// minute, second).
+    pub fn utc_parts(self) -> (i64, u32, u32, u32, u32, u32) {
         let secs = self.0.div_euclid(1000);
-        let ms = self.0.rem_euclid(1000);
         let days = secs.div_euclid(86_400);
         let rem = secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-            rem / 3600,
-            (rem / 60) % 60,
-            rem % 60
+        // Each part is in range by construction (month 1..=12, …).
+        let part = |v: i64| u32::try_from(v).unwrap_or(0);
+        (
+            y,
+            part(m),
+            part(d),
+            part(rem / 3600),
+            part((rem / 60) % 60),
+            part(rem % 60),
         )
     }
 }

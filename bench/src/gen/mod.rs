@@ -25,6 +25,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use mantra_core::time::Timestamp;
 use rand::{Rng as _, SeedableRng};
 
 use crate::Rng;
@@ -204,41 +205,13 @@ impl Clock {
 
     /// The current time as `YYYY-MM-DDThh:mm:ss.mmmZ`.
     pub fn iso(&self) -> String {
-        let (y, mo, d, h, mi, s) = self.parts();
-        format!(
-            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
-            self.ms.rem_euclid(1000)
-        )
+        Timestamp(self.ms).to_rfc3339()
     }
 
     /// Calendar parts (year, month, day, hour, minute, second).
     pub fn parts(&self) -> (i64, u32, u32, u32, u32, u32) {
-        let secs = self.ms.div_euclid(1000);
-        let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        let (y, m, d) = civil_from_days(days);
-        (
-            y,
-            m,
-            d,
-            (sod / 3600) as u32,
-            (sod % 3600 / 60) as u32,
-            (sod % 60) as u32,
-        )
+        Timestamp(self.ms).utc_parts()
     }
-}
-
-/// Howard Hinnant's days-to-civil conversion.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
@@ -247,10 +220,9 @@ mod tests {
 
     #[test]
     fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_332), (2025, 9, 1));
         let c = Clock::new(1_756_684_800);
         assert_eq!(c.iso(), "2025-09-01T00:00:00.000Z");
+        assert_eq!(c.parts(), (2025, 9, 1, 0, 0, 0));
     }
 
     fn digest_dir(dir: &Path) -> Vec<(String, Vec<u8>)> {
