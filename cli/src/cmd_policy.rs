@@ -5,6 +5,10 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use std::sync::Arc;
+
+use mantra_detect::check::check_examples;
+use mantra_detect::{EngineKind, RuleSetBuilder};
 use mantra_policy::merge::{Report, Status};
 
 use crate::settings::Settings;
@@ -47,7 +51,8 @@ pub fn run(settings: &Settings, cmd: &PolicyCmd) -> Result<u8> {
         }
         PolicyCmd::Validate { file, json } => {
             // The error names the file already.
-            let v = mantra_policy::validate_file(file)?;
+            let mut v = mantra_policy::validate_file(file)?;
+            check_rules(&mut v)?;
             if *json {
                 println!(
                     "{}",
@@ -77,6 +82,73 @@ pub fn run(settings: &Settings, cmd: &PolicyCmd) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// What policy validation cannot see below the detection crate: every
+/// custom rule compiles and passes its own examples against the whole rule
+/// set (what `scan` would otherwise drop, and doctor fail, once deployed),
+/// and every id in `rules.disabled` names a rule.
+fn check_rules(v: &mut mantra_policy::Validation) -> Result<()> {
+    let values = |key: &str| -> Vec<serde_json::Value> {
+        v.entries
+            .iter()
+            .filter(|e| e.key == key)
+            .filter_map(|e| e.value.as_array().cloned())
+            .flatten()
+            .collect()
+    };
+    let custom = values("rules.custom");
+    let disabled: Vec<String> = values("rules.disabled")
+        .iter()
+        .filter_map(|d| d.as_str().map(str::to_owned))
+        .collect();
+    if custom.is_empty() && disabled.is_empty() {
+        return Ok(());
+    }
+    let mut builder = RuleSetBuilder::with_builtin();
+    builder.add_values("rules.custom", &custom);
+    let (set, errors) = builder.build();
+    let set = Arc::new(set);
+    for e in &errors {
+        // The error names `rules.custom` (its origin) already.
+        v.problem_at("rules.custom", one_line(&e.to_string()));
+    }
+    let loaded: Vec<String> = custom
+        .iter()
+        .filter_map(|r| r.get("id").and_then(|id| id.as_str()))
+        .filter(|id| set.get(id).is_some())
+        .map(str::to_owned)
+        .collect();
+    if !loaded.is_empty() {
+        // The pure-Rust engine: it starts at once, and findings are the
+        // same on both engines.
+        for f in check_examples(set.clone(), EngineKind::Rust, &loaded)? {
+            v.problem_at("rules.custom", one_line(&format!("`rules.custom`: {f}")));
+        }
+    }
+    for id in disabled {
+        if set.get(&id).is_none() {
+            v.problem_at(
+                "rules.disabled",
+                format!(
+                    "`rules.disabled`: no rule `{id}` (built in or custom): \
+                     `mantra rules list` shows the ids"
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A multi-line message (a regex error draws a caret under the pattern)
+/// as one line, for the `file:line: problem` shape.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '^' || c == '~'))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn short(v: &serde_json::Value) -> String {

@@ -67,7 +67,7 @@ pub fn run(settings: &Settings, cmd: RulesCommand) -> Result<u8> {
 fn check(file: &std::path::Path, args: &RuleArgs) -> Result<u8> {
     let text = read_rule_file(file)?;
     let origin = file.display().to_string();
-    let parsed = mantra_detect::ruleset::parse_rule_file(&text);
+    let ids = mantra_detect::ruleset::rule_ids(&text);
     let mut builder = RuleSetBuilder::with_builtin();
     builder.add_yaml(&origin, &text);
     builder.disable(args.disabled.iter().cloned());
@@ -76,15 +76,13 @@ fn check(file: &std::path::Path, args: &RuleArgs) -> Result<u8> {
     for e in &errors {
         println!("error: {e}");
     }
-    if let Err(e) = &parsed {
+    if let Err(e) = &ids {
         if errors.is_empty() {
             println!("error: {origin}: {e}");
             failed = true;
         }
     }
-    let ids: Vec<String> = parsed
-        .map(|f| f.rules.into_iter().map(|r| r.id).collect())
-        .unwrap_or_default();
+    let ids = ids.unwrap_or_default();
     let loaded: Vec<String> = ids
         .iter()
         .filter(|id| set.get(id).is_some())

@@ -35,6 +35,65 @@ fn validate_reports_line_numbered_problems_and_exit_1() {
     );
 }
 
+/// What would be dropped at scan time or fail doctor once deployed is
+/// refused before: custom rules that do not compile, lack fields or miss
+/// their own examples, disabled ids that name no rule, a placeholder key.
+const RISKY_POLICY: &str = r#"rules:
+  disabled: [no-such-rule, github-pat]
+  custom:
+    - id: broken-group
+      name: Broken
+      severity: high
+      pattern: '(acme_[a-z'
+      keywords: [acme_]
+      examples: ['acme_abcdefgh']
+    - id: nofields
+    - id: acme-token
+      name: ACME token
+      severity: high
+      pattern: '\b(acme_[a-z0-9]{24})\b'
+      keywords: [acme_]
+      examples: ['ACME=acme_short']
+fingerprint_key: 'replace-with-your-organisation-key'
+"#;
+
+#[test]
+fn validate_compiles_custom_rules_and_checks_disabled_ids_and_keys() {
+    let m = Machine::new();
+    let f = m.path().join("p.yaml");
+    std::fs::write(&f, RISKY_POLICY).unwrap();
+    let out = m.mantra(["policy", "validate"]).arg(&f).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for expected in [
+        "p.yaml:2: `rules.disabled`: no rule `no-such-rule`",
+        "p.yaml:3: rules.custom: rule broken-group: invalid pattern: regex parse error: \
+         (acme_[a-z error: unclosed character class",
+        "p.yaml:3: rules.custom: rule nofields: missing field `name`",
+        "p.yaml:3: `rules.custom`: rule acme-token: not found by the rule in example",
+        "p.yaml:17: `fingerprint_key` is a placeholder",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!text.contains("`github-pat`"), "a real id is fine:\n{text}");
+
+    // The same rules, as a policy, a rules file or a bare (registry) list,
+    // are what `rules check` takes.
+    let out = m.mantra(["rules", "check"]).arg(&f).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("3 rule(s) checked, FAILED"), "{text}");
+    let good = r#"[{"id": "acme-token", "name": "ACME token", "severity": "high",
+        "pattern": "\\b(acme_[a-z0-9]{24})\\b", "keywords": ["acme_"],
+        "examples": ["ACME=acme_k3j5h7g9f1d3s5a7p9o1i3u5"]}]"#;
+    let list = m.path().join("registry-value.json");
+    std::fs::write(&list, good).unwrap();
+    let out = m.mantra(["rules", "check"]).arg(&list).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 rule(s) checked, ok"), "{text}");
+}
+
 #[test]
 fn validate_reports_yaml_syntax_errors_with_their_line() {
     let m = Machine::new();

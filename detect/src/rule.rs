@@ -61,13 +61,6 @@ pub struct RuleDef {
     pub negative_examples: Vec<String>,
 }
 
-/// A YAML rule file: `rules: [...]`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuleFile {
-    pub rules: Vec<RuleDef>,
-}
-
 /// The built-in rule files, compiled into the binary.
 pub const BUILTIN_RULE_FILES: &[(&str, &str)] =
     &include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));

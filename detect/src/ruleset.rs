@@ -12,7 +12,7 @@ use regex_automata::meta;
 use regex_automata::util::syntax;
 use serde::Deserialize;
 
-use crate::rule::{RuleDef, RuleFile, Severity, BUILTIN_RULE_FILES};
+use crate::rule::{RuleDef, Severity, BUILTIN_RULE_FILES};
 
 /// Longest match a rule may produce, in bytes. Bounded patterns keep the
 /// confirmation windows small and make chunked scanning exact.
@@ -225,17 +225,13 @@ impl RuleSetBuilder {
     }
 
     fn add_yaml_inner(&mut self, origin: &str, text: &str, lazy: bool) {
-        #[derive(Deserialize)]
-        struct Loose {
-            rules: Vec<serde_norway::Value>,
-        }
         if let Err(e) = check_yaml_nesting(text) {
             self.error(origin, None, format!("not a rule file: {e}"));
             return;
         }
-        match serde_norway::from_str::<Loose>(text) {
-            Ok(file) => {
-                for value in file.rules {
+        match rule_values(text) {
+            Ok(values) => {
+                for value in values {
                     let id = value.get("id").and_then(|v| v.as_str()).map(str::to_owned);
                     match serde_norway::from_value::<RuleDef>(value) {
                         Ok(def) => self.add_def(origin, def, lazy),
@@ -243,11 +239,7 @@ impl RuleSetBuilder {
                     }
                 }
             }
-            Err(e) => self.error(
-                origin,
-                None,
-                format!("not a rule file: {}", plain_yaml_error(&e)),
-            ),
+            Err(e) => self.error(origin, None, format!("not a rule file: {e}")),
         }
     }
 
@@ -331,23 +323,49 @@ pub fn check_definition(def: &RuleDef) -> Result<(), String> {
     validate(def).map(|_| ())
 }
 
-/// Parses a rule file strictly, for `mantra rules check`.
-pub fn parse_rule_file(text: &str) -> Result<RuleFile, String> {
+/// The ids of the rules in a rule text of any shape [`RuleSetBuilder::add_yaml`]
+/// takes (a rules file, a policy's `rules.custom`, a bare list), in order;
+/// an entry without an id is left out (loading it reports why).
+pub fn rule_ids(text: &str) -> Result<Vec<String>, String> {
     check_yaml_nesting(text)?;
-    serde_norway::from_str(text).map_err(|e| plain_yaml_error(&e))
+    Ok(rule_values(text)?
+        .iter()
+        .filter_map(|v| v.get("id").and_then(|id| id.as_str()).map(str::to_owned))
+        .collect())
+}
+
+/// The rule definitions of YAML (or JSON) text in any of the three shapes
+/// Mantra takes rules in: a rules file (`rules: [...]`), a policy
+/// (`rules: {custom: [...]}`), or a bare list (the value of the Windows
+/// registry's `rules.custom`).
+fn rule_values(text: &str) -> Result<Vec<serde_norway::Value>, String> {
+    use serde_norway::Value;
+    let expected = "expected a rules file (`rules:` with a list of rules), a policy \
+                    (`rules.custom`) or a list of rules";
+    match serde_norway::from_str::<Value>(text).map_err(|e| plain_yaml_error(&e))? {
+        Value::Sequence(list) => Ok(list),
+        Value::Mapping(map) => match map.get("rules") {
+            Some(Value::Sequence(list)) => Ok(list.clone()),
+            Some(Value::Mapping(section)) => match section.get("custom") {
+                Some(Value::Sequence(list)) => Ok(list.clone()),
+                None => Ok(Vec::new()),
+                Some(_) => Err("`rules.custom` is not a list of rules".into()),
+            },
+            Some(_) => Err("`rules` is not a list of rules".into()),
+            None => Err(expected.into()),
+        },
+        _ => Err(expected.into()),
+    }
 }
 
 /// A YAML error in words a rule author knows: serde names the Rust type it
-/// expected (`expected struct Loose`), which means nothing outside this
+/// expected (`expected struct RuleDef`), which means nothing outside this
 /// crate.
 fn plain_yaml_error(e: &serde_norway::Error) -> String {
-    e.to_string()
-        .replace("struct Loose", "a mapping with a `rules:` list")
-        .replace("struct RuleFile", "a mapping with a `rules:` list")
-        .replace(
-            "struct RuleDef",
-            "a rule (a mapping with id, name, severity, pattern…)",
-        )
+    e.to_string().replace(
+        "struct RuleDef",
+        "a rule (a mapping with id, name, severity, pattern…)",
+    )
 }
 
 /// Refuses rule YAML nested deeply enough to make the parser quadratic.
@@ -374,6 +392,28 @@ mod tests {
             references: vec![],
             examples: vec!["tok_abc".into()],
             negative_examples: vec![],
+        }
+    }
+
+    #[test]
+    fn rules_are_read_in_each_shape_mantra_takes_them() {
+        let rule = "{id: acme-token, name: ACME token, severity: high, \
+                    pattern: '\\b(acme_[a-z0-9]{24})\\b', keywords: [acme_], \
+                    examples: ['ACME=acme_k3j5h7g9f1d3s5a7p9o1i3u5']}";
+        for text in [
+            format!("rules:\n  - {rule}\n"),
+            format!("rules:\n  disabled: [x]\n  custom:\n    - {rule}\n"),
+            format!("[{rule}]"),
+        ] {
+            assert_eq!(rule_ids(&text).expect("ids"), ["acme-token"], "{text}");
+            let mut b = RuleSetBuilder::new();
+            b.add_yaml("t", &text);
+            let (set, errors) = b.build();
+            assert!(errors.is_empty(), "{text}: {errors:?}");
+            assert!(set.get("acme-token").is_some(), "{text}");
+        }
+        for bad in ["rules: 5", "just text", "rules:\n  custom: 3\n"] {
+            assert!(rule_ids(bad).is_err(), "{bad}");
         }
     }
 

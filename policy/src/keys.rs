@@ -149,8 +149,8 @@ pub static KEYS: &[KeySpec] = &[
     ),
     example(
         key("rules.disabled", Kind::StrList,
-            "Ids of built-in detection rules to switch off. Default: none."),
-        || json!(["generic-password"]),
+            "Ids of built-in detection rules to switch off (`mantra rules list` shows them). Default: none."),
+        || json!([]),
     ),
     example(
         key("rules.custom", Kind::ObjList,

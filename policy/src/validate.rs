@@ -10,7 +10,7 @@ use crate::error::ReadError;
 use crate::files::{self, OwnerRule};
 use crate::keys;
 use crate::registry::{self, Hive, MemRegistry, Registry};
-use crate::source::{self, Level, Lines};
+use crate::source::{self, Level, Lines, RawEntry};
 use crate::{plist_src, yaml};
 
 /// The format a file was read as.
@@ -38,6 +38,27 @@ pub struct Validation {
     /// Number of valid keys found.
     pub valid_keys: usize,
     pub problems: Vec<Problem>,
+    /// The valid entries, for checks above this crate (custom rules
+    /// compile and match their examples, disabled ids exist).
+    #[serde(skip)]
+    pub entries: Vec<RawEntry>,
+}
+
+impl Validation {
+    /// Adds a problem about `key`, at the line the key is on.
+    pub fn problem_at(&mut self, key: &str, message: String) {
+        let line = self
+            .entries
+            .iter()
+            .find(|e| e.key == key || e.key.ends_with(&format!(".{key}")))
+            .and_then(|e| e.line);
+        self.problems.push(Problem {
+            line,
+            key: Some(key.to_string()),
+            message,
+        });
+        self.problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+    }
 }
 
 impl Validation {
@@ -76,6 +97,7 @@ fn validate_yaml(path: &Path, bytes: &[u8]) -> Validation {
         format: Format::Yaml,
         valid_keys: 0,
         problems: Vec::new(),
+        entries: Vec::new(),
     };
     let Ok(text) = std::str::from_utf8(bytes) else {
         v.problems.push(Problem {
@@ -106,6 +128,7 @@ fn validate_plist(path: &Path, bytes: &[u8]) -> Validation {
         format: Format::Plist,
         valid_keys: 0,
         problems: Vec::new(),
+        entries: Vec::new(),
     };
     let root = match plist::Value::from_reader(std::io::Cursor::new(bytes)) {
         Ok(r) => r,
@@ -212,6 +235,7 @@ fn validate_reg(bytes: &[u8]) -> Validation {
         format: Format::Reg,
         valid_keys: 0,
         problems: Vec::new(),
+        entries: Vec::new(),
     };
     let reg = match MemRegistry::from_reg_bytes(bytes) {
         Ok(r) => r,
@@ -286,7 +310,22 @@ fn check_tree(v: &mut Validation, tree: &Value, lines: &Lines, prefix: &str) {
             continue;
         };
         match keys::validate(spec, &e.value) {
-            Ok(()) => v.valid_keys += 1,
+            Ok(()) => {
+                v.valid_keys += 1;
+                if e.key == "fingerprint_key" {
+                    if let Some(why) = e.value.as_str().and_then(placeholder_key) {
+                        v.problems.push(Problem {
+                            line: e.line,
+                            key: Some(e.key.clone()),
+                            message: format!(
+                                "{prefix}`fingerprint_key` {why}: generate the organisation's \
+                                 own (for example `openssl rand -hex 32`) and keep it secret"
+                            ),
+                        });
+                    }
+                }
+                v.entries.push(e);
+            }
             Err(reason) => {
                 let restrictive = spec
                     .restrictive
@@ -306,6 +345,27 @@ fn check_tree(v: &mut Validation, tree: &Value, lines: &Lines, prefix: &str) {
         }
     }
     v.problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+}
+
+/// Why a fingerprint key is a placeholder, not a key: an example value
+/// copied as it is (a fingerprint under a published key can be tested
+/// against candidate secrets). Too short a key is an invalid value already.
+fn placeholder_key(key: &str) -> Option<&'static str> {
+    let lower = key.to_ascii_lowercase();
+    const PLACEHOLDERS: [&str; 8] = [
+        "replace",
+        "example",
+        "changeme",
+        "change-me",
+        "your-",
+        "placeholder",
+        "todo",
+        "xxxx",
+    ];
+    PLACEHOLDERS
+        .iter()
+        .any(|p| lower.contains(p))
+        .then_some("is a placeholder")
 }
 
 fn hint(key: &str) -> String {

@@ -126,7 +126,34 @@ fn shipped_profiles_validate_clean() {
         "windows/mantra-policy.reg",
     ] {
         let v = validate_file(&dir.join(rel)).unwrap();
-        assert!(v.is_ok(), "{rel}: {:?}", v.problems);
+        // The one thing an admin must change before pushing a template:
+        // its placeholder fingerprint key, which validation refuses.
+        let keys: Vec<Option<&str>> = v.problems.iter().map(|p| p.key.as_deref()).collect();
+        assert_eq!(keys, [Some("fingerprint_key")], "{rel}: {:?}", v.problems);
+        assert!(
+            v.problems[0].message.contains("placeholder"),
+            "{rel}: {:?}",
+            v.problems
+        );
         assert_eq!(v.valid_keys, mantra_policy::KEYS.len(), "{rel}");
     }
+}
+
+#[test]
+fn placeholder_and_short_fingerprint_keys_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (value, why) in [
+        ("replace-with-your-organisation-key", "placeholder"),
+        ("CHANGEME-0123456789abcdef", "placeholder"),
+    ] {
+        let p = dir.path().join("p.yaml");
+        std::fs::write(&p, format!("fingerprint_key: '{value}'\n")).unwrap();
+        let v = validate_file(&p).unwrap();
+        assert_eq!(v.problems.len(), 1, "{value}: {:?}", v.problems);
+        assert!(v.problems[0].message.contains(why), "{:?}", v.problems);
+        assert_eq!(v.problems[0].line, Some(1));
+    }
+    let p = dir.path().join("ok.yaml");
+    std::fs::write(&p, "fingerprint_key: 'k7Qz1vN3pR8sT2wX5yB9cD4fG6hJ0mL'\n").unwrap();
+    assert!(validate_file(&p).unwrap().is_ok());
 }
