@@ -16,6 +16,7 @@
 //! it, so a user cannot escape policy by setting a variable.
 
 use std::ffi::OsString;
+#[cfg(feature = "test-roots")]
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -321,6 +322,7 @@ fn test_root_options(root: PathBuf, env: &dyn Fn(&str) -> Option<OsString>) -> L
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn env_with_root(k: &str) -> Option<OsString> {
         (k == "MANTRA_TEST_ROOT").then(|| OsString::from("/tmp/mantra-escape"))
