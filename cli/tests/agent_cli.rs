@@ -1,6 +1,8 @@
 //! The agent commands, driven through the real `mantra` binary with a
 //! temporary home (discovery) and a temporary `MANTRA_HOME` (store).
 
+mod isolated;
+
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -38,14 +40,8 @@ impl T {
     }
 
     fn raw(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_mantra"));
-        c.args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("MANTRA_HOME", &self.data)
-            .env("MANTRA_KEY_STORE", "file")
-            .stdin(Stdio::null());
+        let mut c = isolated::mantra(&self.home, &self.data);
+        c.args(args);
         c
     }
 

@@ -15,6 +15,8 @@
 
 #![cfg(target_os = "linux")]
 
+mod isolated;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -197,15 +199,9 @@ impl T {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_mantra"));
+        let mut c = isolated::mantra(&self.home, &self.data);
         c.args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("MANTRA_HOME", &self.data)
-            .env("MANTRA_KEY_STORE", "file")
             .env("GIT_CONFIG_NOSYSTEM", "1")
-            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         c
