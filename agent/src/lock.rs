@@ -93,6 +93,28 @@ impl AgentLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// A handle that clears the pid as a clean exit does, for a process
+    /// about to end without running destructors (a forced stop).
+    pub fn pid_clearer(&self) -> Result<PidClearer, LockError> {
+        let file = self.file.try_clone().map_err(|source| LockError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        Ok(PidClearer(file))
+    }
+}
+
+/// See [`AgentLock::pid_clearer`]. The lock itself is released by the
+/// operating system when the process ends.
+#[derive(Debug)]
+pub struct PidClearer(File);
+
+impl PidClearer {
+    /// Empties the lock file's pid.
+    pub fn clear(&self) {
+        let _ = self.0.set_len(0);
+    }
 }
 
 impl Drop for AgentLock {
@@ -156,6 +178,19 @@ fn read_pid(file: &mut File) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pid_clearer_empties_the_pid_of_a_held_lock() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = DataDir::new(tmp.path().join("data"));
+        let lock = AgentLock::acquire(&dir).expect("lock");
+        let clearer = lock.pid_clearer().expect("clearer");
+        assert_ne!(std::fs::read_to_string(lock.path()).expect("r"), "");
+        clearer.clear();
+        assert_eq!(std::fs::read_to_string(lock.path()).expect("r"), "");
+        // Still held: the pid goes, the lock stays until the process ends.
+        assert!(AgentLock::acquire(&dir).is_err());
+    }
 
     #[test]
     fn one_holder_and_release_on_drop() {

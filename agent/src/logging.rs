@@ -1,14 +1,20 @@
 //! The agent's log file: `tracing-appender` daily rolling files in
-//! `<data dir>/logs`, owner-only, plus the usual stderr output.
+//! `<data dir>/logs`, owner-only, plus the usual stderr output in the
+//! `mantra: warning: …` style of every message Mantra prints there
+//! ([`OneLine`]; colour only on a terminal).
 //!
 //! What is logged is decided by the call sites, which log paths, counts and
 //! rule ids — never message text or secret values.
 
 use std::path::Path;
 
+use tracing::{Event, Level, Subscriber};
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter, Layer};
 
@@ -40,6 +46,8 @@ pub fn init(
     tracing_subscriber::registry()
         .with(
             fmt::layer()
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .event_format(OneLine)
                 .with_writer(std::io::stderr)
                 .with_filter(stderr_filter),
         )
@@ -91,8 +99,77 @@ pub fn restrict_log_files(log_dir: &Path) {
     let _ = log_dir;
 }
 
+/// Log lines on stderr read like every other message Mantra prints there:
+/// `mantra: warning: …`, with the event's fields after the message.
+pub struct OneLine;
+
+impl<S, N> FormatEvent<S, N> for OneLine
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        write!(
+            writer,
+            "mantra: {}: ",
+            level_name(*event.metadata().level())
+        )?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::ERROR => "error",
+        Level::WARN => "warning",
+        Level::INFO => "info",
+        Level::DEBUG => "debug",
+        Level::TRACE => "trace",
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn stderr_lines_use_the_mantra_prefix_and_no_colour() {
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let sink = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .event_format(OneLine)
+            .with_writer(move || SharedBuf(sink.clone()))
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(path = "a.jsonl", "cannot read the source");
+        });
+        let text = String::from_utf8(buf.lock().expect("lock").clone()).expect("utf-8");
+        assert_eq!(
+            text,
+            "mantra: warning: cannot read the source path=\"a.jsonl\"\n"
+        );
+    }
+
+    struct SharedBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for SharedBuf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?
+                .extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     use super::*;
 
     fn names(dir: &Path) -> Vec<String> {

@@ -1,6 +1,6 @@
 //! Claude Code parser and discovery against the fixtures and edge cases.
 
-mod common;
+mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,8 +12,8 @@ const SID: &str = "5f2a9c1e-0000-4000-8000-000000000001";
 fn setup() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let projects = dir.path().join(".claude").join("projects");
-    common::copy_tree(
-        &common::fixtures().join("claude").join("projects"),
+    support::copy_tree(
+        &support::fixtures().join("claude").join("projects"),
         &projects,
     );
     let main = projects
@@ -256,7 +256,7 @@ fn discovery_default_xdg_and_config_dir_list() {
 
     // XDG location is searched too.
     let xdg = d.path().join("xdgcfg");
-    common::copy_tree(&common::fixtures().join("claude"), &xdg.join("claude"));
+    support::copy_tree(&support::fixtures().join("claude"), &xdg.join("claude"));
     let env =
         DiscoveryEnv::new(d.path(), Os::Linux).with_var("XDG_CONFIG_HOME", xdg.to_string_lossy());
     assert_eq!(discover(Assistant::ClaudeCode, &env).len(), 4);
@@ -264,8 +264,8 @@ fn discovery_default_xdg_and_config_dir_list() {
     // CLAUDE_CONFIG_DIR (comma-separated) replaces the defaults.
     let a = d.path().join("a");
     let b = d.path().join("b");
-    common::copy_tree(&common::fixtures().join("claude"), &a);
-    common::copy_tree(&common::fixtures().join("claude"), &b);
+    support::copy_tree(&support::fixtures().join("claude"), &a);
+    support::copy_tree(&support::fixtures().join("claude"), &b);
     let env = DiscoveryEnv::new(d.path(), Os::MacOs).with_var(
         "CLAUDE_CONFIG_DIR",
         format!("{}, {}", a.display(), b.display()),

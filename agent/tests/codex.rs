@@ -1,7 +1,7 @@
 //! Codex CLI parser and discovery: fixture, `.jsonl.zst`, legacy `.json`,
 //! resume with header, plain-wins rule.
 
-mod common;
+mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,7 @@ const ID: &str = "243232f1-a7ab-44e6-b2c3-045b673746ea";
 
 fn setup() -> (tempfile::TempDir, PathBuf) {
     let d = tempfile::tempdir().expect("tempdir");
-    common::copy_tree(&common::fixtures().join("codex"), &d.path().join(".codex"));
+    support::copy_tree(&support::fixtures().join("codex"), &d.path().join(".codex"));
     let f = d
         .path()
         .join(".codex/sessions/2025/09/18")

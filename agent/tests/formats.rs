@@ -2,7 +2,7 @@
 //! against the fixtures (SQLite ones built from the `.sql` dumps), with
 //! discovery from a temporary home.
 
-mod common;
+mod support;
 
 use std::path::Path;
 
@@ -21,8 +21,8 @@ fn only(a: Assistant, env: &DiscoveryEnv) -> mantra_agent::SourceFile {
 #[test]
 fn gemini_jsonl_replay_set_rewind_and_project_registry() {
     let h = home();
-    common::copy_tree(
-        &common::fixtures().join("gemini"),
+    support::copy_tree(
+        &support::fixtures().join("gemini"),
         &h.path().join(".gemini"),
     );
     std::fs::write(
@@ -112,10 +112,10 @@ fn cursor_home(os: Os) -> (tempfile::TempDir, DiscoveryEnv, std::path::PathBuf) 
     std::fs::create_dir_all(&global).expect("mkdir");
     std::fs::create_dir_all(&ws).expect("mkdir");
     let db = global.join("state.vscdb");
-    common::load_sql(&db, &common::fixtures().join("cursor/global_state.sql"));
-    common::load_sql(
+    support::load_sql(&db, &support::fixtures().join("cursor/global_state.sql"));
+    support::load_sql(
         &ws.join("state.vscdb"),
-        &common::fixtures().join("cursor/workspace_state.sql"),
+        &support::fixtures().join("cursor/workspace_state.sql"),
     );
     std::fs::write(
         ws.join("workspace.json"),
@@ -175,7 +175,7 @@ fn cursor_locked_database_is_a_clear_transient_error() {
 fn sqlcipher_build_reads_plain_sqlite_without_key() {
     let h = home();
     let db = h.path().join("plain.db");
-    common::load_sql(&db, &common::fixtures().join("opencode/opencode.sql"));
+    support::load_sql(&db, &support::fixtures().join("opencode/opencode.sql"));
     let head = std::fs::read(&db).expect("read");
     assert!(head.starts_with(b"SQLite format 3\0"), "a plain database");
     let conn = rusqlite::Connection::open(&db).expect("open");
@@ -190,8 +190,8 @@ fn copilot_jsonl_mutation_log_and_json() {
     let h = home();
     let env = DiscoveryEnv::new(h.path(), Os::Linux);
     let user = env.app_data().join("Code").join("User");
-    common::copy_tree(
-        &common::fixtures().join("vscode/workspaceStorage"),
+    support::copy_tree(
+        &support::fixtures().join("vscode/workspaceStorage"),
         &user.join("workspaceStorage"),
     );
     let src = only(Assistant::CopilotChat, &env);
@@ -267,7 +267,7 @@ fn cline_and_roo_tasks() {
     let ext = env
         .app_data()
         .join("Code/User/globalStorage/saoudrizwan.claude-dev");
-    common::copy_tree(&common::fixtures().join("cline/tasks"), &ext.join("tasks"));
+    support::copy_tree(&support::fixtures().join("cline/tasks"), &ext.join("tasks"));
     let roo = env
         .app_data()
         .join("Cursor/User/globalStorage/rooveterinaryinc.roo-cline/tasks/1726000000001");
@@ -315,7 +315,10 @@ fn cline_and_roo_tasks() {
 #[test]
 fn continue_sessions_estimated_times() {
     let h = home();
-    common::copy_tree(&common::fixtures().join("continue"), &h.path().join("cont"));
+    support::copy_tree(
+        &support::fixtures().join("continue"),
+        &h.path().join("cont"),
+    );
     let env = DiscoveryEnv::new(h.path(), Os::Linux).with_var(
         "CONTINUE_GLOBAL_DIR",
         h.path().join("cont").to_string_lossy(),
@@ -344,7 +347,7 @@ fn continue_sessions_estimated_times() {
 fn aider_markdown_history() {
     let h = home();
     let proj = h.path().join("code").join("proj");
-    common::copy_tree(&common::fixtures().join("aider"), &proj);
+    support::copy_tree(&support::fixtures().join("aider"), &proj);
     std::fs::create_dir_all(h.path().join("node_modules/x")).expect("mkdir");
     std::fs::write(
         h.path().join("node_modules/x/.aider.chat.history.md"),
@@ -380,9 +383,9 @@ fn opencode_sqlite_and_json_storage() {
     let h = home();
     let data = h.path().join("xdg-data").join("opencode");
     std::fs::create_dir_all(&data).expect("mkdir");
-    common::load_sql(
+    support::load_sql(
         &data.join("opencode.db"),
-        &common::fixtures().join("opencode/opencode.sql"),
+        &support::fixtures().join("opencode/opencode.sql"),
     );
     let storage = data.join("storage");
     for (p, body) in [

@@ -339,19 +339,16 @@ fn disabled_sources_are_not_indexed() {
     assert_eq!(store.counts().expect("c").messages, 0);
 }
 
-#[path = "common/mod.rs"]
-mod common;
-
 #[test]
 fn several_assistants_index_and_rewritten_sources_replace_not_duplicate() {
     let env = Env::new();
-    common::copy_tree(
-        &common::fixtures().join("claude"),
+    support::copy_tree(
+        &support::fixtures().join("claude"),
         &env.home.join(".claude"),
     );
-    common::copy_tree(&common::fixtures().join("codex"), &env.home.join(".codex"));
-    common::copy_tree(
-        &common::fixtures().join("gemini"),
+    support::copy_tree(&support::fixtures().join("codex"), &env.home.join(".codex"));
+    support::copy_tree(
+        &support::fixtures().join("gemini"),
         &env.home.join(".gemini"),
     );
     let mut store = env.open();

@@ -4,7 +4,6 @@
 //! overwritten with random bytes, then indexed again. A source that is
 //! empty but valid still replaces what came from it.
 
-mod common;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -62,7 +61,7 @@ fn cursor_db(env: &Env) -> PathBuf {
     let global = env.discovery().app_data().join("Cursor/User/globalStorage");
     std::fs::create_dir_all(&global).expect("mkdir");
     let db = global.join("state.vscdb");
-    common::load_sql(&db, &common::fixtures().join("cursor/global_state.sql"));
+    support::load_sql(&db, &support::fixtures().join("cursor/global_state.sql"));
     db
 }
 
@@ -137,7 +136,7 @@ fn a_cline_task_whose_history_turns_to_garbage_keeps_its_session() {
     let tasks = env
         .home
         .join(".config/Code/User/globalStorage/saoudrizwan.claude-dev/tasks");
-    common::copy_tree(&common::fixtures().join("cline/tasks"), &tasks);
+    support::copy_tree(&support::fixtures().join("cline/tasks"), &tasks);
     let task = tasks.join("1726000000000");
     damage_keeps_sessions(&env, Assistant::Cline, &task, || {
         overwrite_with_garbage(&task.join("api_conversation_history.json"), 5000);

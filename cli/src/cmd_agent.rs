@@ -38,14 +38,25 @@ pub fn run(settings: &Settings, a: RunArgs) -> Result<u8> {
     let env = agent_store::discovery_env()?;
     // Held until return: one agent per data directory, and `mantra doctor`
     // tells a running agent by this lock.
-    let _lock = mantra_agent::lock::AgentLock::acquire(dir)?;
+    let lock = mantra_agent::lock::AgentLock::acquire(dir)?;
     // Before the slow start-up (engine build): a stop request from then on
-    // is a clean exit that releases the lock and clears the pid.
-    // A service manager's stop is this service's normal end: exit 0 even
-    // when forced.
-    let cancel = crate::interrupt::install(0)?;
+    // ends the agent at the next step, releasing the lock and clearing the
+    // pid; forced (a step that outlasts the grace period), the pid is
+    // cleared all the same. A service manager's stop is this service's
+    // normal end: exit 0 even when forced.
+    let pid_clearer = lock.pid_clearer()?;
+    let cancel = crate::interrupt::install(0, crate::interrupt::SERVICE_GRACE, move || {
+        pid_clearer.clear()
+    })?;
+    let stopping = || cancel.load(std::sync::atomic::Ordering::SeqCst);
     let mut store = agent_store::open(settings, OpenMode::Create)?;
+    if stopping() {
+        return Ok(0);
+    }
     let scanner = settings.agent_scanner()?;
+    if stopping() {
+        return Ok(0);
+    }
     crate::update_schedule::spawn_periodic_checks(
         settings.policy().clone(),
         dir.update_state_file(),

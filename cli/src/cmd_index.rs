@@ -23,7 +23,11 @@ pub struct IndexArgs {
 
 pub fn run(settings: &Settings, a: IndexArgs) -> Result<u8> {
     // First: from here on a stop request ends the run at a safe point.
-    let cancel = crate::interrupt::install(crate::interrupt::INTERRUPTED)?;
+    let cancel = crate::interrupt::install(
+        crate::interrupt::INTERRUPTED,
+        crate::interrupt::INTERACTIVE_GRACE,
+        || {},
+    )?;
     let env = agent_store::discovery_env()?;
     let mut store = agent_store::open(settings, OpenMode::Create)?;
     let scanner = settings.agent_scanner()?;

@@ -16,8 +16,6 @@
 //! it, so a user cannot escape policy by setting a variable.
 
 use std::ffi::OsString;
-#[cfg(feature = "test-roots")]
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result};
@@ -259,7 +257,7 @@ fn hook_config(
     };
     #[cfg(feature = "test-roots")]
     if let Some(path) = std::env::var_os(HOOKS_CONFIG_ENV).filter(|v| !v.is_empty()) {
-        let path = PathBuf::from(path);
+        let path = std::path::PathBuf::from(path);
         let text = mantra_core::fsio::read_to_string(&path, 1024 * 1024)
             .with_context(|| format!("cannot read {}", path.display()))?;
         config = serde_json::from_str(&text)
@@ -282,7 +280,7 @@ fn hook_config(
 fn load_options_from(env: &dyn Fn(&str) -> Option<OsString>) -> LoadOptions {
     #[cfg(feature = "test-roots")]
     if let Some(root) = env("MANTRA_TEST_ROOT").filter(|r| !r.is_empty()) {
-        return test_root_options(PathBuf::from(root), env);
+        return test_root_options(std::path::PathBuf::from(root), env);
     }
     let _ = env;
     LoadOptions::system()
@@ -292,7 +290,10 @@ fn load_options_from(env: &dyn Fn(&str) -> Option<OsString>) -> LoadOptions {
 /// the test, the platform from `MANTRA_TEST_PLATFORM`, and on "windows" the
 /// registry from `<root>/registry.reg`.
 #[cfg(feature = "test-roots")]
-fn test_root_options(root: PathBuf, env: &dyn Fn(&str) -> Option<OsString>) -> LoadOptions {
+fn test_root_options(
+    root: std::path::PathBuf,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> LoadOptions {
     use mantra_policy::Platform;
     let platform = match env("MANTRA_TEST_PLATFORM")
         .and_then(|p| p.into_string().ok())
@@ -322,7 +323,6 @@ fn test_root_options(root: PathBuf, env: &dyn Fn(&str) -> Option<OsString>) -> L
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn env_with_root(k: &str) -> Option<OsString> {
         (k == "MANTRA_TEST_ROOT").then(|| OsString::from("/tmp/mantra-escape"))
@@ -332,7 +332,7 @@ mod tests {
     #[test]
     fn default_build_ignores_mantra_test_root() {
         let opts = load_options_from(&env_with_root);
-        assert_eq!(opts.system_root, PathBuf::from("/"));
+        assert_eq!(opts.system_root, std::path::PathBuf::from("/"));
         assert_eq!(opts.owner, mantra_policy::OwnerRule::ROOT);
         assert!(!opts.policy_file_paths().0.starts_with("/tmp/mantra-escape"));
     }
@@ -341,7 +341,10 @@ mod tests {
     #[test]
     fn test_roots_build_reroots_everything() {
         let opts = load_options_from(&env_with_root);
-        assert_eq!(opts.system_root, PathBuf::from("/tmp/mantra-escape"));
+        assert_eq!(
+            opts.system_root,
+            std::path::PathBuf::from("/tmp/mantra-escape")
+        );
         assert!(opts
             .user_config
             .as_ref()

@@ -1,112 +1,31 @@
-//! The agent commands, driven through the real `mantra` binary with a
-//! temporary home (discovery) and a temporary `MANTRA_HOME` (store).
+//! The agent commands, driven through the real `mantra` binary on an
+//! isolated [`Machine`]: sessions under its home (discovery), the store in
+//! its `MANTRA_HOME`. Query commands get `--all-projects` unless a test is
+//! about project isolation (on by default).
 
-mod isolated;
+mod support;
 
 use std::io::Read;
+#[cfg(unix)]
+use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
-const SECRET: &str = "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";
+use support::{assistant_line, finish_within, signal, user_line, Machine, SECRET};
 
-struct T {
-    _tmp: tempfile::TempDir,
-    home: PathBuf,
-    data: PathBuf,
-}
-
-impl T {
-    fn new() -> T {
-        let tmp = tempfile::tempdir().expect("tmp");
-        let home = tmp.path().join("home");
-        let data = tmp.path().join("data");
-        std::fs::create_dir_all(&home).expect("home");
-        T {
-            _tmp: tmp,
-            home,
-            data,
-        }
-    }
-
-    /// The command as given; query commands without a project get
-    /// `--all-projects` (project isolation is on by default).
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut args: Vec<&str> = args.to_vec();
-        let query = matches!(args.first(), Some(&"sessions" | &"search" | &"share"));
-        if query && !args.contains(&"--project") {
-            args.push("--all-projects");
-        }
-        self.raw(&args)
-    }
-
-    fn raw(&self, args: &[&str]) -> Command {
-        let mut c = isolated::mantra(&self.home, &self.data);
-        c.args(args);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().expect("run mantra")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "mantra {args:?} failed: {}\n{}",
-            o.status,
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        serde_json::from_str(&self.ok(args)).expect("json output")
-    }
-
-    fn claude(&self, cwd: &str, sid: &str, lines: &[String]) -> PathBuf {
-        let dir = self
-            .home
-            .join(".claude/projects")
-            .join(cwd.replace('/', "-"));
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let f = dir.join(format!("{sid}.jsonl"));
-        let mut body = std::fs::read_to_string(&f).unwrap_or_default();
-        for l in lines {
-            body.push_str(l);
-        }
-        std::fs::write(&f, body).expect("write");
-        f
-    }
-}
-
-fn user(sid: &str, cwd: &str, uuid: &str, ts: &str, text: &str) -> String {
-    serde_json::json!({"type":"user","sessionId":sid,"cwd":cwd,"uuid":uuid,"timestamp":ts,
-        "message":{"role":"user","content":text}})
-    .to_string()
-        + "\n"
-}
-
-fn assistant(sid: &str, cwd: &str, uuid: &str, id: &str, ts: &str, text: &str) -> String {
-    serde_json::json!({"type":"assistant","sessionId":sid,"cwd":cwd,"uuid":uuid,"timestamp":ts,
-        "message":{"id":id,"role":"assistant","content":[{"type":"text","text":text}]}})
-    .to_string()
-        + "\n"
-}
-
-fn two_projects(t: &T) {
-    t.claude(
+fn two_projects(m: &Machine) {
+    m.claude_session(
         "/work/alpha",
         "aaaaaaaa-0000-4000-8000-000000000001",
         &[
-            user(
+            user_line(
                 "aaaaaaaa-0000-4000-8000-000000000001",
                 "/work/alpha",
                 "u1",
                 "2026-01-01T10:00:00Z",
                 "set up the walrus pipeline",
             ),
-            assistant(
+            assistant_line(
                 "aaaaaaaa-0000-4000-8000-000000000001",
                 "/work/alpha",
                 "a1",
@@ -116,10 +35,10 @@ fn two_projects(t: &T) {
             ),
         ],
     );
-    t.claude(
+    m.claude_session(
         "/work/beta",
         "bbbbbbbb-0000-4000-8000-000000000002",
-        &[user(
+        &[user_line(
             "bbbbbbbb-0000-4000-8000-000000000002",
             "/work/beta",
             "u1",
@@ -131,9 +50,9 @@ fn two_projects(t: &T) {
 
 #[test]
 fn index_list_show_search_with_redaction_and_isolation() {
-    let t = T::new();
-    two_projects(&t);
-    let out = t.run(&["index"]);
+    let m = Machine::new();
+    two_projects(&m);
+    let out = m.run(["index"]);
     assert!(
         out.status.success(),
         "{}",
@@ -143,37 +62,44 @@ fn index_list_show_search_with_redaction_and_isolation() {
     assert!(err.contains("indexed 2 of 2"), "{err}");
     assert!(!err.contains('\r'), "no progress bar when piped");
 
-    let db = std::fs::read(t.data.join("sessions.db")).expect("db");
+    let db = std::fs::read(m.data.join("sessions.db")).expect("db");
     assert_ne!(&db[..16], b"SQLite format 3\0");
-    assert!(t.data.join("store.key").exists());
-    assert!(t.data.join("exposures.json").exists());
+    assert!(m.data.join("store.key").exists());
+    assert!(m.data.join("exposures.json").exists());
 
-    let list = t.json(&["sessions", "list", "--json"]);
+    let list = m.json(["sessions", "list", "--json", "--all-projects"]);
     assert_eq!(list.as_array().map(Vec::len), Some(2));
-    let scoped = t.json(&["sessions", "list", "--project", "alpha", "--json"]);
+    let scoped = m.json(["sessions", "list", "--project", "alpha", "--json"]);
     assert_eq!(scoped.as_array().map(Vec::len), Some(1));
     assert_eq!(scoped[0]["project"], "/work/alpha");
-    let since = t.json(&["sessions", "list", "--since", "2026-02-01", "--json"]);
+    let since = m.json([
+        "sessions",
+        "list",
+        "--since",
+        "2026-02-01",
+        "--json",
+        "--all-projects",
+    ]);
     assert_eq!(since.as_array().map(Vec::len), Some(1));
     assert_eq!(since[0]["project"], "/work/beta");
 
-    let hits = t.json(&["search", "walrus", "--json"]);
+    let hits = m.json(["search", "walrus", "--json", "--all-projects"]);
     assert_eq!(hits.as_array().map(Vec::len), Some(3));
-    let hits = t.json(&["search", "walrus", "--project", "/work/beta", "--json"]);
+    let hits = m.json(["search", "walrus", "--project", "/work/beta", "--json"]);
     assert_eq!(hits.as_array().map(Vec::len), Some(1));
     assert_eq!(hits[0]["project"], "/work/beta");
-    let text = t.ok(&["search", "GITHUB_TOKEN"]);
+    let text = m.ok(["search", "GITHUB_TOKEN", "--all-projects"]);
     assert!(text.contains("[REDACTED:"), "{text}");
     assert!(!text.contains(SECRET));
     assert!(text.contains("«"), "highlighted: {text}");
 
-    let show = t.ok(&["sessions", "show", "aaaaaaaa"]);
+    let show = m.ok(["sessions", "show", "aaaaaaaa", "--all-projects"]);
     assert!(show.contains("walrus pipeline"));
     assert!(show.contains("[REDACTED:"));
     assert!(!show.contains(SECRET), "{show}");
 
     // Logs: owner-only, never message text or secrets.
-    let logs: Vec<PathBuf> = std::fs::read_dir(t.data.join("logs"))
+    let logs: Vec<PathBuf> = std::fs::read_dir(m.data.join("logs"))
         .expect("logs")
         .flatten()
         .map(|e| e.path())
@@ -198,20 +124,26 @@ fn index_list_show_search_with_redaction_and_isolation() {
 
 #[test]
 fn share_is_redacted_and_encrypts_to_age() {
-    let t = T::new();
-    two_projects(&t);
-    t.ok(&["index"]);
+    let m = Machine::new();
+    two_projects(&m);
+    m.ok(["index"]);
     for fmt in ["md", "json", "html"] {
-        let out = t.data.join(format!("share.{fmt}"));
-        t.ok(&["share", "aaaaaaaa", "--out", out.to_str().expect("p")]);
+        let out = m.data.join(format!("share.{fmt}"));
+        m.ok([
+            "share",
+            "aaaaaaaa",
+            "--out",
+            out.to_str().expect("p"),
+            "--all-projects",
+        ]);
         let body = std::fs::read_to_string(&out).expect("read");
         assert!(body.contains("walrus pipeline"), "{fmt}");
         assert!(body.contains("[REDACTED:"), "{fmt}");
         assert!(!body.contains(SECRET), "{fmt}");
     }
-    let enc = t.data.join("share.md.age");
-    let o = t
-        .cmd(&[
+    let enc = m.data.join("share.md.age");
+    let o = m
+        .mantra([
             "share",
             "aaaaaaaa",
             "--out",
@@ -219,6 +151,7 @@ fn share_is_redacted_and_encrypts_to_age() {
             "--format",
             "md",
             "--encrypt",
+            "--all-projects",
         ])
         .env("MANTRA_SHARE_PASSPHRASE", "correct horse battery")
         .output()
@@ -226,9 +159,13 @@ fn share_is_redacted_and_encrypts_to_age() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let bytes = std::fs::read(&enc).expect("enc");
     assert!(bytes.starts_with(b"age-encryption.org/v1"));
-    let id = age::scrypt::Identity::new(age::secrecy::SecretString::from(
+    let mut id = age::scrypt::Identity::new(age::secrecy::SecretString::from(
         "correct horse battery".to_string(),
     ));
+    // The identity times scrypt here, now, to bound the work it accepts;
+    // under a loaded test run that bound can fall below the work factor the
+    // binary picked when it was less loaded (a flaky ExcessiveWork).
+    id.set_max_work_factor(24);
     let dec = age::Decryptor::new(&bytes[..]).expect("decryptor");
     let mut r = dec
         .decrypt(std::iter::once(&id as &dyn age::Identity))
@@ -240,14 +177,15 @@ fn share_is_redacted_and_encrypts_to_age() {
     // To a recipient.
     let key = age::x25519::Identity::generate();
     let rec = key.to_public().to_string();
-    let enc2 = t.data.join("share2.age");
-    t.ok(&[
+    let enc2 = m.data.join("share2.age");
+    m.ok([
         "share",
         "aaaaaaaa",
         "--out",
         enc2.to_str().expect("p"),
         "--recipient",
         &rec,
+        "--all-projects",
     ]);
     let bytes = std::fs::read(&enc2).expect("enc");
     let dec = age::Decryptor::new(&bytes[..]).expect("decryptor");
@@ -259,13 +197,14 @@ fn share_is_redacted_and_encrypts_to_age() {
     assert!(plain.contains("walrus"));
 
     // --encrypt without a passphrase is an error, and nothing is written.
-    let enc3 = t.data.join("share3.age");
-    let o = t.run(&[
+    let enc3 = m.data.join("share3.age");
+    let o = m.run([
         "share",
         "aaaaaaaa",
         "--out",
         enc3.to_str().expect("p"),
         "--encrypt",
+        "--all-projects",
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(!enc3.exists());
@@ -273,39 +212,39 @@ fn share_is_redacted_and_encrypts_to_age() {
 
 #[test]
 fn delete_and_wipe() {
-    let t = T::new();
-    two_projects(&t);
-    t.ok(&["index"]);
-    t.ok(&["delete", "--project", "alpha", "--yes"]);
-    let list = t.json(&["sessions", "list", "--json"]);
+    let m = Machine::new();
+    two_projects(&m);
+    m.ok(["index"]);
+    m.ok(["delete", "--project", "alpha", "--yes"]);
+    let list = m.json(["sessions", "list", "--json", "--all-projects"]);
     assert_eq!(list.as_array().map(Vec::len), Some(1));
-    assert!(t
-        .json(&["search", "pipeline", "--json"])
+    assert!(m
+        .json(["search", "pipeline", "--json", "--all-projects"])
         .as_array()
         .is_some_and(Vec::is_empty));
-    let exposures = std::fs::read_to_string(t.data.join("exposures.json")).expect("exp");
+    let exposures = std::fs::read_to_string(m.data.join("exposures.json")).expect("exp");
     assert!(
         !exposures.contains("aaaaaaaa"),
         "exposures of deleted sessions are gone"
     );
-    t.ok(&["delete", "--before", "2026-06-01", "--yes"]);
-    assert!(t
-        .json(&["sessions", "list", "--json"])
+    m.ok(["delete", "--before", "2026-06-01", "--yes"]);
+    assert!(m
+        .json(["sessions", "list", "--json", "--all-projects"])
         .as_array()
         .is_some_and(Vec::is_empty));
-    let o = t.run(&["delete"]);
+    let o = m.run(["delete"]);
     assert_eq!(o.status.code(), Some(2), "a scope is required");
 
-    let o = t.run(&["wipe"]);
+    let o = m.run(["wipe"]);
     assert_eq!(
         o.status.code(),
         Some(2),
         "confirmation required without a terminal"
     );
-    assert!(t.data.join("sessions.db").exists());
-    assert!(t.data.join("sessions-search.db").exists());
+    assert!(m.data.join("sessions.db").exists());
+    assert!(m.data.join("sessions-search.db").exists());
     // Both deletions are in the compliance event log, by scope and count.
-    let log = std::fs::read_to_string(t.data.join("logs/audit.jsonl")).expect("event log");
+    let log = std::fs::read_to_string(m.data.join("logs/audit.jsonl")).expect("event log");
     let deletes: Vec<serde_json::Value> = log
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
@@ -313,7 +252,7 @@ fn delete_and_wipe() {
         .collect();
     assert_eq!(deletes.len(), 2, "{log}");
     assert_eq!(deletes[1]["target"]["before"], "2026-06-01T00:00:00.000Z");
-    t.ok(&["wipe", "--yes"]);
+    m.ok(["wipe", "--yes"]);
     for f in [
         "sessions.db",
         "sessions-search.db",
@@ -322,37 +261,37 @@ fn delete_and_wipe() {
         "exposures.json",
         "cache",
     ] {
-        assert!(!t.data.join(f).exists(), "{f} remains");
+        assert!(!m.data.join(f).exists(), "{f} remains");
     }
     // The logs went too; the fresh event log holds only the wipe itself.
-    let logs: Vec<_> = std::fs::read_dir(t.data.join("logs"))
+    let logs: Vec<_> = std::fs::read_dir(m.data.join("logs"))
         .expect("logs")
         .map(|e| e.expect("entry").file_name())
         .collect();
     assert_eq!(logs, ["audit.jsonl"]);
-    let log = std::fs::read_to_string(t.data.join("logs/audit.jsonl")).expect("event log");
+    let log = std::fs::read_to_string(m.data.join("logs/audit.jsonl")).expect("event log");
     assert_eq!(log.lines().count(), 1, "{log}");
     assert!(log.contains("\"event\":\"wipe\""), "{log}");
     assert!(log.contains("\"key_removed\":true"), "{log}");
-    let o = t.run(&["sessions", "list"]);
+    let o = m.run(["sessions", "list", "--all-projects"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("mantra index"));
 }
 
 #[test]
 fn wrong_key_is_a_clear_error_and_the_store_is_untouched() {
-    let t = T::new();
-    two_projects(&t);
-    t.ok(&["index"]);
-    let db = t.data.join("sessions.db");
+    let m = Machine::new();
+    two_projects(&m);
+    m.ok(["index"]);
+    let db = m.data.join("sessions.db");
     let before = std::fs::read(&db).expect("db");
-    std::fs::write(t.data.join("store.key"), format!("{}\n", "ab".repeat(32))).expect("key");
+    std::fs::write(m.data.join("store.key"), format!("{}\n", "ab".repeat(32))).expect("key");
     for args in [
         &["index"][..],
-        &["sessions", "list"][..],
-        &["search", "x"][..],
+        &["sessions", "list", "--all-projects"][..],
+        &["search", "x", "--all-projects"][..],
     ] {
-        let o = t.run(args);
+        let o = m.run(args);
         assert_eq!(o.status.code(), Some(2));
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("key does not match"), "{err}");
@@ -365,39 +304,35 @@ fn wrong_key_is_a_clear_error_and_the_store_is_untouched() {
 /// stored at all — never a plaintext database.
 #[test]
 fn optional_encryption_still_never_stores_plaintext() {
-    let config = |t: &T, fallback: &str| {
-        let dir = t.home.join(".config/mantra");
-        std::fs::create_dir_all(&dir).expect("config dir");
-        std::fs::write(
-            dir.join("config.yaml"),
-            format!("storage:\n  encryption: optional\n  key_fallback: {fallback}\n"),
-        )
-        .expect("config");
+    let config = |m: &Machine, fallback: &str| {
+        m.user_config(&format!(
+            "storage:\n  encryption: optional\n  key_fallback: {fallback}\n"
+        ));
     };
 
     // A key is available (key file allowed): an encrypted store.
-    let t = T::new();
-    config(&t, "file");
-    two_projects(&t);
-    t.ok(&["index"]);
-    let db = std::fs::read(t.data.join("sessions.db")).expect("db");
+    let m = Machine::new();
+    config(&m, "file");
+    two_projects(&m);
+    m.ok(["index"]);
+    let db = std::fs::read(m.data.join("sessions.db")).expect("db");
     assert_ne!(&db[..16], b"SQLite format 3\0");
-    assert!(t.data.join("store.key").exists());
+    assert!(m.data.join("store.key").exists());
 
     // No key can be had (no keychain here, key file denied): refused, and
     // no database is written, encrypted or not.
-    let t = T::new();
-    config(&t, "deny");
-    two_projects(&t);
-    let o = t.run(&["index"]);
+    let m = Machine::new();
+    config(&m, "deny");
+    two_projects(&m);
+    let o = m.run(["index"]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("key_fallback = deny"), "{err}");
-    assert!(!t.data.join("sessions.db").exists());
-    assert!(!t.data.join("store.key").exists());
+    assert!(!m.data.join("sessions.db").exists());
+    assert!(!m.data.join("store.key").exists());
 }
 
-fn big_tree(t: &T, files: usize, msgs: usize) {
+fn big_tree(m: &Machine, files: usize, msgs: usize) {
     let filler = "the quick brown fox jumps over the lazy dog ".repeat(40);
     for i in 0..files {
         let sid = format!("{i:08x}-0000-4000-8000-000000000000");
@@ -405,7 +340,7 @@ fn big_tree(t: &T, files: usize, msgs: usize) {
         let mut lines = Vec::with_capacity(msgs);
         for j in 0..msgs {
             let ts = format!("2026-01-01T10:{:02}:{:02}Z", (j / 60) % 60, j % 60);
-            lines.push(user(
+            lines.push(user_line(
                 &sid,
                 &cwd,
                 &format!("u{j}"),
@@ -413,12 +348,28 @@ fn big_tree(t: &T, files: usize, msgs: usize) {
                 &format!("{filler} n{i}m{j}"),
             ));
         }
-        t.claude(&cwd, &sid, &lines);
+        m.claude_session(&cwd, &sid, &lines);
     }
 }
 
-fn total_messages(t: &T) -> (usize, i64) {
-    let list = t.json(&["sessions", "list", "--json"]);
+/// Starts `mantra index` (stderr piped) over a tree of ~45 MB of
+/// sessions, large enough to stop mid-run: the child, and the tree's
+/// sessions and messages per session.
+fn index_a_big_tree(m: &Machine) -> (std::process::Child, usize, usize) {
+    let (files, msgs) = (400, 60);
+    big_tree(m, files, msgs);
+    let child = m
+        .command(support::MANTRA)
+        .arg("index")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn mantra index");
+    (child, files, msgs)
+}
+
+fn total_messages(m: &Machine) -> (usize, i64) {
+    let list = m.json(["sessions", "list", "--json", "--all-projects"]);
     let arr = list.as_array().cloned().unwrap_or_default();
     let msgs = arr
         .iter()
@@ -427,66 +378,96 @@ fn total_messages(t: &T) -> (usize, i64) {
     (arr.len(), msgs)
 }
 
+/// Sessions a reader sees in the store right now (0 while there is none).
+fn stored_sessions(m: &Machine) -> usize {
+    let o = m.run(["sessions", "list", "--json", "--all-projects"]);
+    if !o.status.success() {
+        return 0;
+    }
+    serde_json::from_slice::<serde_json::Value>(&o.stdout)
+        .ok()
+        .and_then(|v| v.as_array().map(Vec::len))
+        .unwrap_or(0)
+}
+
+/// `kill -9` mid-index: what was committed is consistent (whole sessions
+/// only, a store and search index that pass their integrity checks), and
+/// the next run completes the index with nothing lost or doubled. The test
+/// proves the kill landed mid-run — the process died of SIGKILL after a
+/// batch was committed and before the last one — and fails (never skips)
+/// when it cannot.
+#[cfg(unix)]
 #[test]
 fn kill_9_mid_index_leaves_a_consistent_store_that_resumes() {
-    let t = T::new();
-    let (files, msgs) = (400, 60); // ~45 MB
-    big_tree(&t, files, msgs);
-    // First a run that creates the store, so the kill lands in indexing.
-    let mut child = t
-        .cmd(&["index"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    // Kill once at least one batch is committed (a reader sees sessions),
-    // while the run is still going.
+    let m = Machine::new();
+    let (mut child, files, msgs) = index_a_big_tree(&m);
+    // Kill once a reader sees a committed batch, while the run still goes.
     let start = std::time::Instant::now();
     loop {
-        if child.try_wait().expect("wait").is_some() || start.elapsed().as_secs() >= 60 {
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!(
+                "the index run ended ({status}) before a kill could test anything: \
+                 make the corpus larger"
+            );
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no batch committed within 120 s");
+        }
+        if stored_sessions(&m) > 0 {
             break;
         }
-        let o = t.run(&["sessions", "list", "--json", "--limit", "1"]);
-        if o.status.success() && o.stdout.starts_with(b"[\n  {") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(50));
     }
-    let finished_early = child.try_wait().expect("wait").is_some();
-    let _ = child.kill(); // SIGKILL
-    let _ = child.wait();
+    child.kill().expect("SIGKILL");
+    let status = child.wait().expect("wait");
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "the run had ended ({status}) when the kill landed: make the corpus larger"
+    );
     // Whatever was committed is consistent: every stored session has all
-    // its messages (one transaction per batch of whole files).
-    let (sessions, total) = total_messages(&t);
-    eprintln!(
-        "after kill -9: {sessions} of {files} sessions stored (finished early: {finished_early})"
+    // its messages (one transaction per batch of whole files)...
+    let (sessions, total) = total_messages(&m);
+    eprintln!("after kill -9: {sessions} of {files} sessions stored");
+    assert!(
+        sessions > 0 && sessions < files,
+        "the kill must land mid-run: {sessions} of {files} sessions stored \
+         (make the corpus larger if all of them were)"
     );
     assert_eq!(
         total,
         sessions as i64 * msgs as i64,
         "partial sessions after kill"
     );
-    if !finished_early {
-        assert!(
-            sessions < files,
-            "the kill landed mid-run ({sessions} of {files})"
-        );
-    }
+    // ...and the store and its search index pass SQLite's integrity check
+    // (doctor's store check, read-only: before anything repairs them).
+    let doctor = m.run(["doctor", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&doctor.stdout).expect("doctor json");
+    let store = doc["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == "store"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(store["status"], "ok", "{store:#}");
+    assert!(
+        store["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&format!("{sessions} session(s)"))),
+        "{store:#}"
+    );
     // Resume, then once more: complete, no duplicates, nothing re-read.
-    t.ok(&["index"]);
-    assert_eq!(total_messages(&t), (files, (files * msgs) as i64));
-    let o = t.run(&["index", "--json"]);
-    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    m.ok(["index"]);
+    assert_eq!(total_messages(&m), (files, (files * msgs) as i64));
+    let report = m.json(["index", "--json"]);
     assert_eq!(report["bytes"], 0);
     assert_eq!(report["sources_unchanged"], files);
-    let integrity = t.ok(&["search", "n17m5", "--json"]);
-    assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&integrity)
-            .expect("j")
-            .as_array()
-            .map(Vec::len),
-        Some(1)
-    );
+    // Searchable, each message once: the first, one in the middle, the last.
+    for word in ["n0m0", "n17m5", &format!("n{}m{}", files - 1, msgs - 1)] {
+        let hits = m.json(["search", word, "--json", "--all-projects"]);
+        assert_eq!(hits.as_array().map(Vec::len), Some(1), "{word}: {hits}");
+    }
 }
 
 /// A loopback HTTP server that answers 404 to everything and counts the
@@ -537,44 +518,19 @@ impl Drop for CountingServer {
     }
 }
 
-/// `mantra agent run` with `args`, output discarded.
-#[cfg(unix)]
-fn start_agent(t: &T, args: &[&str]) -> std::process::Child {
-    let mut all = vec!["agent", "run"];
-    all.extend_from_slice(args);
-    t.cmd(&all)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn")
-}
-
-/// Stops an agent as its service manager would (SIGTERM) and reaps it.
-#[cfg(unix)]
-fn stop_agent(mut child: std::process::Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
-}
-
 /// Runs `agent run` with the first update check due at once, until the
 /// check's record appears; returns the record.
 #[cfg(unix)]
-fn agent_update_record(t: &T) -> serde_json::Value {
-    let child = start_agent(t, &["--update-check-delay", "0"]);
-    let state = t.data.join("update-check.json");
+fn agent_update_record(m: &Machine) -> serde_json::Value {
+    let agent = m.start_agent(&["--update-check-delay", "0"]);
+    let state = m.data.join("update-check.json");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !state.exists() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    stop_agent(child);
+    agent.stop();
     let text = std::fs::read_to_string(&state).expect("update check recorded");
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&state).expect("m").permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
+    assert_eq!(support::mode(&state), 0o600);
     serde_json::from_str(&text).expect("record is JSON")
 }
 
@@ -584,21 +540,16 @@ fn agent_update_record(t: &T) -> serde_json::Value {
 #[cfg(unix)]
 #[test]
 fn agent_run_checks_for_updates_only_as_policy_allows() {
-    let config = |t: &T, body: String| {
-        let dir = t.home.join(".config/mantra");
-        std::fs::create_dir_all(&dir).expect("config dir");
-        std::fs::write(dir.join("config.yaml"), body).expect("config");
-    };
     let server = CountingServer::start();
     let url = format!("http://127.0.0.1:{}/{{channel}}/manifest.json", server.port);
 
-    let t = T::new();
-    config(&t, format!("updates:\n  url: \"{url}\"\n"));
-    let record = agent_update_record(&t);
+    let m = Machine::new();
+    m.user_config(&format!("updates:\n  url: \"{url}\"\n"));
+    let record = agent_update_record(&m);
     assert_eq!(record["result"], "error", "{record}");
     assert!(server.hits() >= 1, "the server was asked");
     // `mantra doctor` shows the last check.
-    let doctor = t.run(&["doctor", "--format", "json"]);
+    let doctor = m.run(["doctor", "--format", "json"]);
     let doc: serde_json::Value = serde_json::from_slice(&doctor.stdout).expect("doctor json");
     let updates = doc["checks"]
         .as_array()
@@ -611,12 +562,11 @@ fn agent_run_checks_for_updates_only_as_policy_allows() {
     );
 
     let before = server.hits();
-    let t = T::new();
-    config(
-        &t,
-        format!("network:\n  enabled: false\nupdates:\n  url: \"{url}\"\n"),
-    );
-    let record = agent_update_record(&t);
+    let m = Machine::new();
+    m.user_config(&format!(
+        "network:\n  enabled: false\nupdates:\n  url: \"{url}\"\n"
+    ));
+    let record = agent_update_record(&m);
     assert_eq!(record["result"], "disabled", "{record}");
     assert_eq!(server.hits(), before, "no connection with the network off");
 }
@@ -626,16 +576,14 @@ fn agent_run_checks_for_updates_only_as_policy_allows() {
 #[cfg(unix)]
 #[test]
 fn agent_run_applies_the_retention_period() {
-    let t = T::new();
-    let config = t.home.join(".config/mantra");
-    std::fs::create_dir_all(&config).expect("config dir");
-    std::fs::write(config.join("config.yaml"), "agent:\n  retention_days: 30\n").expect("config");
+    let m = Machine::new();
+    m.user_config("agent:\n  retention_days: 30\n");
     let old = "dddddddd-0000-4000-8000-000000000004";
     let recent = "eeeeeeee-0000-4000-8000-000000000005";
-    t.claude(
+    m.claude_session(
         "/work/old",
         old,
-        &[user(
+        &[user_line(
             old,
             "/work/old",
             "u1",
@@ -643,10 +591,10 @@ fn agent_run_applies_the_retention_period() {
             "stale walrus",
         )],
     );
-    t.claude(
+    m.claude_session(
         "/work/new",
         recent,
-        &[user(
+        &[user_line(
             recent,
             "/work/new",
             "u1",
@@ -654,9 +602,9 @@ fn agent_run_applies_the_retention_period() {
             "fresh puffin",
         )],
     );
-    let child = start_agent(&t, &[]);
+    let agent = m.start_agent(&[]);
     let listed = || -> Vec<String> {
-        let o = t.run(&["sessions", "list", "--json"]);
+        let o = m.run(["sessions", "list", "--json", "--all-projects"]);
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
         v.as_array()
             .map(|a| {
@@ -675,13 +623,13 @@ fn agent_run_applies_the_retention_period() {
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    stop_agent(child);
+    agent.stop();
     assert_eq!(
         seen,
         [recent],
         "the idle session is deleted, the recent one kept"
     );
-    let log = std::fs::read_to_string(t.data.join("logs/audit.jsonl")).expect("event log");
+    let log = std::fs::read_to_string(m.data.join("logs/audit.jsonl")).expect("event log");
     assert!(
         log.lines().any(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap_or_default();
@@ -694,12 +642,12 @@ fn agent_run_applies_the_retention_period() {
 #[cfg(unix)]
 #[test]
 fn agent_run_indexes_changes_within_seconds_and_stops_on_sigterm() {
-    let t = T::new();
+    let m = Machine::new();
     let sid = "cccccccc-0000-4000-8000-000000000003";
-    let f = t.claude(
+    let f = m.claude_session(
         "/work/gamma",
         sid,
-        &[user(
+        &[user_line(
             sid,
             "/work/gamma",
             "u1",
@@ -707,16 +655,11 @@ fn agent_run_indexes_changes_within_seconds_and_stops_on_sigterm() {
             "first okapi",
         )],
     );
-    let mut child = t
-        .cmd(&["agent", "run"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let agent = m.start_agent(&[]);
     let wait_for = |word: &str| -> bool {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while std::time::Instant::now() < deadline {
-            let o = t.run(&["search", word, "--json"]);
+            let o = m.run(["search", word, "--json", "--all-projects"]);
             if o.status.success() {
                 let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
                 if v.as_array().is_some_and(|a| !a.is_empty()) {
@@ -730,7 +673,7 @@ fn agent_run_indexes_changes_within_seconds_and_stops_on_sigterm() {
     assert!(wait_for("okapi"), "initial index");
     let appended = std::time::Instant::now();
     let mut body = std::fs::read_to_string(&f).expect("r");
-    body.push_str(&user(
+    body.push_str(&user_line(
         sid,
         "/work/gamma",
         "u2",
@@ -744,40 +687,25 @@ fn agent_run_indexes_changes_within_seconds_and_stops_on_sigterm() {
         "within seconds: {:?}",
         appended.elapsed()
     );
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let code = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "agent did not stop on SIGTERM"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let code = agent.stop_within(Duration::from_secs(10));
     assert!(code.success(), "clean exit: {code}");
 }
 
 #[test]
 fn project_isolation_scopes_to_the_current_directory_s_project() {
-    let t = T::new();
-    let alpha = t.home.join("code").join("alpha");
-    let beta = t.home.join("code").join("beta");
+    let m = Machine::new();
+    let alpha = m.home.join("code").join("alpha");
+    let beta = m.home.join("code").join("beta");
     std::fs::create_dir_all(alpha.join("src")).expect("mkdir");
     std::fs::create_dir_all(&beta).expect("mkdir");
     let (a, b) = (
         alpha.to_string_lossy().into_owned(),
         beta.to_string_lossy().into_owned(),
     );
-    t.claude(
+    m.claude_session(
         &a,
         "a1",
-        &[user(
+        &[user_line(
             "a1",
             &a,
             "u1",
@@ -785,10 +713,10 @@ fn project_isolation_scopes_to_the_current_directory_s_project() {
             "heron in alpha",
         )],
     );
-    t.claude(
+    m.claude_session(
         &b,
         "b1",
-        &[user(
+        &[user_line(
             "b1",
             &b,
             "u1",
@@ -796,40 +724,22 @@ fn project_isolation_scopes_to_the_current_directory_s_project() {
             "heron in beta",
         )],
     );
-    t.ok(&["index"]);
-    let run_in =
-        |dir: &std::path::Path, args: &[&str]| t.raw(args).current_dir(dir).output().expect("run");
-    let o = run_in(&alpha.join("src"), &["search", "heron", "--json"]);
+    m.ok(["index"]);
+    let o = m.run_in(&alpha.join("src"), ["search", "heron", "--json"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let hits: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(hits.as_array().map(Vec::len), Some(1));
     assert_eq!(hits[0]["project"].as_str(), Some(a.as_str()));
     // Another project's session is not reachable from here, even by id.
-    let o = run_in(&alpha, &["sessions", "show", "b1"]);
+    let o = m.run_in(&alpha, ["sessions", "show", "b1"]);
     assert_eq!(o.status.code(), Some(2));
     // Outside every project: a clear error, unless asked for everything.
-    let o = run_in(&t.home, &["search", "heron"]);
+    let o = m.run_in(&m.home, ["search", "heron"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--all-projects"));
-    let o = run_in(&t.home, &["search", "heron", "--all-projects", "--json"]);
+    let o = m.run_in(&m.home, ["search", "heron", "--all-projects", "--json"]);
     let hits: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(hits.as_array().map(Vec::len), Some(2));
-}
-
-/// Waits for `child` at most `limit`; kills it and fails when it is still
-/// running then (a hang, not a slow run: the limit is generous).
-#[cfg(unix)]
-fn wait_or_fail(mut child: std::process::Child, limit_secs: u64, what: &str) -> Output {
-    let start = std::time::Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if start.elapsed().as_secs() >= limit_secs {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} still running after {limit_secs} s: it hangs");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    child.wait_with_output().expect("output")
 }
 
 /// A FIFO (or a symlink to one) where a transcript is expected used to
@@ -839,11 +749,11 @@ fn wait_or_fail(mut child: std::process::Child, limit_secs: u64, what: &str) -> 
 #[cfg(unix)]
 #[test]
 fn a_fifo_where_a_transcript_is_expected_is_refused_and_the_rest_indexed() {
-    let t = T::new();
-    two_projects(&t);
-    let dir = t.home.join(".claude/projects/-work-alpha");
+    let m = Machine::new();
+    two_projects(&m);
+    let dir = m.home.join(".claude/projects/-work-alpha");
     let fifo = dir.join("cccccccc-0000-4000-8000-000000000003.jsonl");
-    assert!(Command::new("mkfifo")
+    assert!(std::process::Command::new("mkfifo")
         .arg(&fifo)
         .status()
         .expect("mkfifo")
@@ -853,13 +763,14 @@ fn a_fifo_where_a_transcript_is_expected_is_refused_and_the_rest_indexed() {
         dir.join("dddddddd-0000-4000-8000-000000000004.jsonl"),
     )
     .expect("symlink");
-    let child = t
-        .cmd(&["index", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let child = m
+        .command(support::MANTRA)
+        .args(["index", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    let o = wait_or_fail(child, 120, "mantra index over a FIFO");
+    let o = finish_within(child, Duration::from_secs(120), "mantra index over a FIFO");
     assert_eq!(
         o.status.code(),
         Some(2),
@@ -879,38 +790,27 @@ fn a_fifo_where_a_transcript_is_expected_is_refused_and_the_rest_indexed() {
 #[cfg(unix)]
 #[test]
 fn sigterm_mid_index_stops_it_and_the_next_run_resumes() {
-    let t = T::new();
-    let (files, msgs) = (400, 60); // ~45 MB
-    big_tree(&t, files, msgs);
-    let mut child = t
-        .cmd(&["index"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let m = Machine::new();
+    let (mut child, files, msgs) = index_a_big_tree(&m);
     // Signal once the store exists (indexing has begun).
     let start = std::time::Instant::now();
-    while !t.data.join("sessions.db").exists() && start.elapsed().as_secs() < 60 {
+    while !m.data.join("sessions.db").exists() && start.elapsed().as_secs() < 60 {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert!(
         child.try_wait().expect("wait").is_none(),
         "the run ended before the signal could test anything: make the corpus larger"
     );
-    assert!(Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill")
-        .success());
-    let o = wait_or_fail(child, 60, "mantra index after SIGTERM");
+    signal(&child, "TERM");
+    let o = finish_within(child, Duration::from_secs(60), "mantra index after SIGTERM");
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("next run resumes"), "{stderr}");
-    let (sessions, total) = total_messages(&t);
+    let (sessions, total) = total_messages(&m);
     assert_eq!(total, sessions as i64 * msgs as i64, "partial sessions");
     assert!(sessions < files, "stopped mid-run ({sessions} of {files})");
-    t.ok(&["index"]);
-    assert_eq!(total_messages(&t), (files, (files * msgs) as i64));
+    m.ok(["index"]);
+    assert_eq!(total_messages(&m), (files, (files * msgs) as i64));
 }
 
 /// A reader that closes the pipe (`mantra rules list | head -c1`) ends the
@@ -918,12 +818,13 @@ fn sigterm_mid_index_stops_it_and_the_next_run_resumes() {
 #[cfg(unix)]
 #[test]
 fn a_closed_pipe_ends_quietly_with_success() {
-    let t = T::new();
+    let m = Machine::new();
     for args in [&["rules", "list"][..], &["version"], &["policy", "schema"]] {
-        let mut child = t
-            .cmd(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+        let mut child = m
+            .command(support::MANTRA)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("spawn");
         // Closed before the command writes anything: every write fails.
@@ -934,11 +835,11 @@ fn a_closed_pipe_ends_quietly_with_success() {
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
     }
     assert!(
-        !t.data.join("crash-reports").exists(),
+        !m.data.join("crash-reports").exists(),
         "a closed pipe is not a crash"
     );
     // `version` builds no engine, so it writes no Hyperscan cache (nor
     // anything else) into the data directory.
-    t.ok(&["version"]);
-    assert!(!t.data.exists(), "version wrote into the data directory");
+    m.ok(["version"]);
+    assert!(!m.data.exists(), "version wrote into the data directory");
 }

@@ -5,13 +5,13 @@
 //! report format checked for its counts and for leaks.
 #![allow(clippy::unwrap_used)]
 
-mod hooks_common;
+mod support;
 
 use std::path::Path;
 
-use hooks_common::*;
 use mantra_agent::Timestamp;
 use serde_json::Value;
+use support::*;
 
 fn now_ms() -> i64 {
     Timestamp::from_system_time(std::time::SystemTime::now())
@@ -19,47 +19,33 @@ fn now_ms() -> i64 {
         .millis()
 }
 
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A world whose store key lives in a file (no desktop keychain here).
-fn world() -> World {
-    let mut w = World::new();
-    w.extra_env.push(("MANTRA_KEY_STORE".into(), "file".into()));
-    w
-}
-
-/// Writes a one-message Claude Code session at `ts_ms`.
-fn claude_session(w: &World, project: &Path, session_id: &str, ts_ms: i64, text: &str) {
+/// Writes a one-message Claude Code session of `project` at `ts_ms`.
+fn claude_session(m: &Machine, project: &Path, session_id: &str, ts_ms: i64, text: &str) {
     std::fs::create_dir_all(project).unwrap();
-    let dir = w.home.join(".claude/projects").join(session_id);
-    std::fs::create_dir_all(&dir).unwrap();
-    let record = serde_json::json!({
-        "type": "user",
-        "cwd": project.display().to_string(),
-        "sessionId": session_id,
-        "uuid": format!("u-{session_id}"),
-        "timestamp": Timestamp(ts_ms).to_rfc3339(),
-        "message": {"role": "user", "content": text},
-    });
-    std::fs::write(
-        dir.join(format!("{session_id}.jsonl")),
-        format!("{record}\n"),
-    )
-    .unwrap();
+    let cwd = project.display().to_string();
+    m.claude_session(
+        &cwd,
+        session_id,
+        &[user_line(
+            session_id,
+            &cwd,
+            &format!("u-{session_id}"),
+            &Timestamp(ts_ms).to_rfc3339(),
+            text,
+        )],
+    );
 }
 
-fn audit(w: &World, args: &[&str]) -> String {
+fn audit(m: &Machine, args: &[&str]) -> String {
     let mut all = vec!["audit"];
     all.extend_from_slice(args);
-    w.mantra_ok(w.path(), &all)
+    m.ok(&all)
 }
 
-fn audit_json(w: &World, args: &[&str]) -> Value {
+fn audit_json(m: &Machine, args: &[&str]) -> Value {
     let mut all = vec!["--format", "json"];
     all.extend_from_slice(args);
-    serde_json::from_str(&audit(w, &all)).unwrap()
+    serde_json::from_str(&audit(m, &all)).unwrap()
 }
 
 /// Minimal RFC 4180 reader, to check the CSV parses as a spreadsheet would.
@@ -94,8 +80,8 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn a_machine_without_a_store_gets_a_report_of_zeros() {
-    let w = world();
-    let r = audit_json(&w, &[]);
+    let m = Machine::new();
+    let r = audit_json(&m, &[]);
     assert_eq!(r["schema_version"], 1);
     assert_eq!(r["store"]["present"], false);
     assert_eq!(r["sessions"]["total"], 0);
@@ -103,39 +89,35 @@ fn a_machine_without_a_store_gets_a_report_of_zeros() {
     assert_eq!(r["git"]["blocks"], 0);
     assert!(r["host"]["mantra_version"].is_string());
     assert!(!r["policy"]["settings"].as_array().unwrap().is_empty());
-    let html = audit(&w, &["--format", "html"]);
+    let html = audit(&m, &["--format", "html"]);
     assert!(html.contains("No session store yet"), "{html}");
 }
 
 #[test]
 fn a_wrong_key_or_a_bad_time_is_a_clear_error_with_exit_2() {
-    let w = world();
-    let project = w.home.join("work/app");
-    claude_session(&w, &project, "s-key", now_ms(), "hello");
-    w.mantra_ok(w.path(), &["index"]);
-    std::fs::write(
-        w.mantra_home.join("store.key"),
-        format!("{}\n", "ab".repeat(32)),
-    )
-    .unwrap();
-    let out = w.mantra(w.path(), &["audit"]);
+    let m = Machine::new();
+    let project = m.home.join("work/app");
+    claude_session(&m, &project, "s-key", now_ms(), "hello");
+    m.ok(["index"]);
+    std::fs::write(m.data.join("store.key"), format!("{}\n", "ab".repeat(32))).unwrap();
+    let out = m.run(["audit"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot decrypt"), "{}", stderr(&out));
     assert!(stdout(&out).is_empty());
 
-    let out = w.mantra(w.path(), &["audit", "--since", "soon"]);
+    let out = m.run(["audit", "--since", "soon"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("invalid time"), "{}", stderr(&out));
 
     // No parser internals in the message.
-    let out = w.mantra(w.path(), &["audit", "--since", "d"]);
+    let out = m.run(["audit", "--since", "d"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("use RFC 3339"), "{err}");
     assert!(!err.contains("parse integer"), "{err}");
 
     // An empty period is a mistake, not an empty report.
-    let out = w.mantra(w.path(), &["audit", "--since", "1d", "--until", "2d"]);
+    let out = m.run(["audit", "--since", "1d", "--until", "2d"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("is later than --until"),
@@ -150,85 +132,75 @@ fn a_wrong_key_or_a_bad_time_is_a_clear_error_with_exit_2() {
 /// cache, no key), and a missing key is a clear error, never a new key.
 #[test]
 fn the_audit_leaves_the_store_untouched() {
-    let w = world();
-    let project = w.home.join("work/app");
-    claude_session(&w, &project, "s-ro", now_ms(), "hello");
-    w.mantra_ok(w.path(), &["index"]);
+    let m = Machine::new();
+    let project = m.home.join("work/app");
+    claude_session(&m, &project, "s-ro", now_ms(), "hello");
+    m.ok(["index"]);
     let listing = || {
-        let mut v: Vec<String> = std::fs::read_dir(&w.mantra_home)
+        let mut v: Vec<String> = std::fs::read_dir(&m.data)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         v.sort();
         v
     };
-    let db = w.mantra_home.join("sessions.db");
+    let db = m.data.join("sessions.db");
     let (files, bytes) = (listing(), std::fs::read(&db).unwrap());
     for format in ["json", "html", "ocsf", "sarif", "csv"] {
-        audit(&w, &["--format", format]);
+        audit(&m, &["--format", format]);
     }
     assert_eq!(listing(), files, "no file created");
     assert_eq!(std::fs::read(&db).unwrap(), bytes, "store unchanged");
 
-    std::fs::remove_file(w.mantra_home.join("store.key")).unwrap();
-    let out = w.mantra(w.path(), &["audit"]);
+    std::fs::remove_file(m.data.join("store.key")).unwrap();
+    let out = m.run(["audit"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("key is missing"), "{}", stderr(&out));
-    assert!(!w.mantra_home.join("store.key").exists(), "no key made up");
+    assert!(!m.data.join("store.key").exists(), "no key made up");
 }
 
 /// Needs the re-rooted policy file (bypass allowed, a retention period).
 #[cfg(feature = "test-roots")]
 #[test]
 fn every_format_reports_the_counts_and_leaks_nothing() {
-    let mut w = world();
-    let root = tempfile::tempdir().unwrap();
-    let policy = root.path().join("etc/mantra/policy.yaml");
-    std::fs::create_dir_all(policy.parent().unwrap()).unwrap();
-    std::fs::write(
-        &policy,
-        "hooks:\n  allow_bypass_env: true\nagent:\n  retention_days: 3650\n",
-    )
-    .unwrap();
-    w.extra_env
-        .push(("MANTRA_TEST_ROOT".into(), root.path().display().to_string()));
+    let mut m = Machine::new();
+    m.policy("hooks:\n  allow_bypass_env: true\nagent:\n  retention_days: 3650\n");
 
     let recent_token = github_token();
     let old_token = github_token();
     let canary = format!("zebra-canary-{}", bare_password());
     let now = now_ms();
     // A project path a CSV must quote: a comma and a double quote.
-    let project = w.home.join("work/shop \"eu\", inc");
+    let project = m.home.join("work/shop \"eu\", inc");
     let recent = "aaaaaaaa-0000-4000-8000-00000000a001";
     let old = "aaaaaaaa-0000-4000-8000-00000000a002";
     claude_session(
-        &w,
+        &m,
         &project,
         recent,
         now - 3_600_000,
         &format!("{canary}: deploy with GITHUB_TOKEN={recent_token}"),
     );
     claude_session(
-        &w,
+        &m,
         &project,
         old,
         now - 40 * 86_400_000,
         &format!("{canary} old: GITHUB_TOKEN={old_token}"),
     );
-    w.mantra_ok(w.path(), &["index"]);
+    m.ok(["index"]);
 
     // The organisation's hooks, installed at global scope.
-    w.mantra_ok(w.path(), &["hooks", "install", "--scope", "global"]);
-    let repo = w.repo("r", false);
-    w.add(&repo, "deploy.env", format!("{recent_token}\n").as_bytes());
-    assert_blocked(&w.commit(&repo, "blocked"));
-    w.extra_env
-        .push(("MANTRA_BYPASS".into(), "release 12 hotfix".into()));
-    assert_ok(&w.commit(&repo, "bypassed"));
-    w.extra_env.retain(|(k, _)| k != "MANTRA_BYPASS");
+    m.ok(["hooks", "install", "--scope", "global"]);
+    let repo = m.repo("r", false);
+    m.add(&repo, "deploy.env", format!("{recent_token}\n").as_bytes());
+    assert_blocked(&m.commit(&repo, "blocked"));
+    m.set_env("MANTRA_BYPASS", "release 12 hotfix");
+    assert_ok(&m.commit(&repo, "bypassed"));
+    m.remove_env("MANTRA_BYPASS");
 
     // JSON: the counts.
-    let r = audit_json(&w, &[]);
+    let r = audit_json(&m, &[]);
     assert_eq!(r["store"]["present"], true);
     assert_eq!(r["sessions"]["total"], 2, "{r:#}");
     assert_eq!(r["sessions"]["by_assistant"][0]["key"], "claude-code");
@@ -267,19 +239,19 @@ fn every_format_reports_the_counts_and_leaks_nothing() {
     assert_eq!(status("MANTRA-RET-01"), "pass");
 
     // --since keeps the recent session only; --until the old one only.
-    let r7 = audit_json(&w, &["--since", "7d"]);
+    let r7 = audit_json(&m, &["--since", "7d"]);
     assert_eq!(r7["sessions"]["total"], 1);
     assert_eq!(r7["findings"]["total"], 1);
     assert_eq!(r7["exposures"]["secrets"], 1);
     assert_eq!(r7["findings"]["items"][0]["session_id"], recent);
-    let until = audit_json(&w, &["--until", "7d"]);
+    let until = audit_json(&m, &["--until", "7d"]);
     assert_eq!(until["findings"]["total"], 1);
     assert_eq!(until["findings"]["items"][0]["session_id"], old);
     assert_eq!(until["git"]["blocks"], 0);
 
     let mut outputs = vec![("json", serde_json::to_string(&r).unwrap())];
     // CSV: one row per finding, and the quoted project survives.
-    let csv = audit(&w, &["--format", "csv"]);
+    let csv = audit(&m, &["--format", "csv"]);
     let rows = parse_csv(&csv);
     assert_eq!(rows.len(), 3, "{csv}");
     assert_eq!(rows[0][0], "day");
@@ -290,7 +262,7 @@ fn every_format_reports_the_counts_and_leaks_nothing() {
     outputs.push(("csv", csv));
 
     // HTML: self-contained, charts inline.
-    let html = audit(&w, &["--format", "html"]);
+    let html = audit(&m, &["--format", "html"]);
     assert!(html.contains("<svg"), "no chart");
     // Nothing is fetched: no src/href at all (policy URLs appear as text),
     // no stylesheet link, no CSS url(), no script.
@@ -303,7 +275,7 @@ fn every_format_reports_the_counts_and_leaks_nothing() {
     outputs.push(("html", html));
 
     // OCSF: every line an event with the required attributes.
-    let ocsf = audit(&w, &["--format", "ocsf"]);
+    let ocsf = audit(&m, &["--format", "ocsf"]);
     let mut classes = Vec::new();
     for line in ocsf.lines() {
         let e: Value = serde_json::from_str(line).unwrap();
@@ -331,7 +303,7 @@ fn every_format_reports_the_counts_and_leaks_nothing() {
     outputs.push(("ocsf", ocsf));
 
     // SARIF: the findings, located in their session files.
-    let sarif = audit(&w, &["--format", "sarif"]);
+    let sarif = audit(&m, &["--format", "sarif"]);
     let s: Value = serde_json::from_str(&sarif).unwrap();
     let results = s["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
@@ -349,17 +321,14 @@ fn every_format_reports_the_counts_and_leaks_nothing() {
     }
 
     // --out: the file, nothing on stdout, 0644.
-    let out_path = w.path().join("report.ocsf.jsonl");
-    let out = w.mantra(
-        w.path(),
-        &[
-            "audit",
-            "--format",
-            "ocsf",
-            "--out",
-            out_path.to_str().unwrap(),
-        ],
-    );
+    let out_path = m.path().join("report.ocsf.jsonl");
+    let out = m.run([
+        "audit",
+        "--format",
+        "ocsf",
+        "--out",
+        out_path.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).is_empty());
     assert_eq!(
@@ -374,13 +343,13 @@ fn every_format_reports_the_counts_and_leaks_nothing() {
     }
 
     // Deletions and wipes are reported; after a wipe there is no store.
-    w.mantra_ok(w.path(), &["delete", "--session", old, "--yes"]);
-    let r = audit_json(&w, &[]);
+    m.ok(["delete", "--session", old, "--yes"]);
+    let r = audit_json(&m, &[]);
     assert_eq!(r["deletions"][0]["sessions"], 1);
     assert_eq!(r["deletions"][0]["target"]["session"], old);
     assert_eq!(r["sessions"]["total"], 1);
-    w.mantra_ok(w.path(), &["wipe", "--yes"]);
-    let r = audit_json(&w, &[]);
+    m.ok(["wipe", "--yes"]);
+    let r = audit_json(&m, &[]);
     assert_eq!(r["store"]["present"], false);
     assert_eq!(r["wipes"].as_array().unwrap().len(), 1);
     assert_eq!(r["wipes"][0]["key_removed"], true);

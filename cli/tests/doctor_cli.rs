@@ -1,195 +1,79 @@
 #![allow(clippy::unwrap_used)]
-//! `mantra doctor` through the real binary, in an isolated world: HOME,
-//! XDG_*, MANTRA_HOME, git's global and system config, the file key store,
-//! and (in `test-roots` builds) MANTRA_TEST_ROOT for every system path.
-//! Real store, real agent process, real git hooks.
+//! `mantra doctor` through the real binary, on an isolated [`Machine`]:
+//! HOME, XDG_*, MANTRA_HOME, git's global and system config, the file key
+//! store, and (in `test-roots` builds) MANTRA_TEST_ROOT for every system
+//! path. Real store, real agent process, real git hooks.
 //!
 //! Tests that read policy or system paths need MANTRA_TEST_ROOT and are
 //! `test-roots` only; the others look at single checks, which do not
 //! depend on the machine's own policy.
 
-mod hooks_common;
+mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::{chmod, Machine};
 
-const MANTRA: &str = env!("CARGO_BIN_EXE_mantra");
-
-struct World {
-    tmp: tempfile::TempDir,
-    home: PathBuf,
-    data: PathBuf,
-    /// MANTRA_TEST_ROOT: stands in for `/`.
-    root: PathBuf,
-    /// A directory outside any repository, where commands run.
-    cwd: PathBuf,
-    git_global: PathBuf,
-    git_system: PathBuf,
+/// Runs `doctor --format json [extra]`: exit code and report.
+fn doctor(m: &Machine, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["doctor", "--format", "json"];
+    args.extend_from_slice(extra);
+    let o = m.run(&args);
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "doctor json: {e}\n{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o.status.code().unwrap(), doc)
 }
 
-impl World {
-    fn new() -> World {
-        let tmp = tempfile::tempdir().unwrap();
-        let home = tmp.path().join("home");
-        let root = tmp.path().join("root");
-        let cwd = tmp.path().join("work");
-        for d in [&home, &root, &cwd] {
-            std::fs::create_dir_all(d).unwrap();
-        }
-        let git_global = tmp.path().join("gitconfig-global");
-        let git_system = tmp.path().join("gitconfig-system");
-        std::fs::write(
-            &git_global,
-            "[user]\n\tname = T\n\temail = t@example.invalid\n[init]\n\tdefaultBranch = main\n",
-        )
-        .unwrap();
-        std::fs::write(&git_system, "").unwrap();
-        World {
-            data: tmp.path().join("data"),
-            tmp,
-            home,
-            root,
-            cwd,
-            git_global,
-            git_system,
-        }
-    }
+/// A Claude Code session of project `/work/<project>` with one message.
+fn claude_session(m: &Machine, project: &str, sid: &str, text: &str) {
+    let cwd = format!("/work/{project}");
+    m.claude_session(
+        &cwd,
+        sid,
+        &[support::user_line(
+            sid,
+            &cwd,
+            "u1",
+            "2026-01-01T10:00:00Z",
+            text,
+        )],
+    );
+}
 
-    fn command(&self, program: &str, args: &[&str]) -> Command {
-        let mut c = Command::new(program);
-        c.args(args)
-            .current_dir(&self.cwd)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .env("XDG_DATA_HOME", self.home.join(".local/share"))
-            .env("MANTRA_HOME", &self.data)
-            .env("MANTRA_KEY_STORE", "file")
-            .env("MANTRA_TEST_ROOT", &self.root)
-            .env("GIT_CONFIG_GLOBAL", &self.git_global)
-            .env("GIT_CONFIG_SYSTEM", &self.git_system)
-            .env("LC_ALL", "C")
-            .stdin(Stdio::null());
-        c
-    }
+/// A Claude Code session holding a GitHub token, then `mantra index`.
+fn index_fixture(m: &Machine) -> String {
+    let token = support::github_token();
+    claude_session(
+        m,
+        "alpha",
+        "aaaaaaaa-0000-4000-8000-000000000001",
+        &format!("deploy with GITHUB_TOKEN={token}"),
+    );
+    m.ok(["index"]);
+    token
+}
 
-    fn mantra(&self, args: &[&str]) -> Output {
-        self.command(MANTRA, args).output().unwrap()
-    }
-
-    fn mantra_ok(&self, args: &[&str]) -> String {
-        let o = self.mantra(args);
-        assert!(
-            o.status.success(),
-            "mantra {args:?}: {}\n{}",
-            o.status,
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-
-    /// Runs `doctor --format json [extra]`: exit code and report.
-    fn doctor(&self, extra: &[&str]) -> (i32, Value) {
-        let mut args = vec!["doctor", "--format", "json"];
-        args.extend_from_slice(extra);
-        let o = self.mantra(&args);
-        let doc: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-            panic!(
-                "doctor json: {e}\n{}\n{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            )
-        });
-        (o.status.code().unwrap(), doc)
-    }
-
-    /// A Claude Code session holding a GitHub token, then `mantra index`.
-    fn index_fixture(&self) -> String {
-        let token = hooks_common::github_token();
-        self.claude_session(
-            "alpha",
-            "aaaaaaaa-0000-4000-8000-000000000001",
-            &format!("deploy with GITHUB_TOKEN={token}"),
-        );
-        self.mantra_ok(&["index"]);
-        token
-    }
-
-    /// Writes a one-message Claude Code session of project `/work/<project>`.
-    fn claude_session(&self, project: &str, sid: &str, text: &str) {
-        let dir = self.home.join(format!(".claude/projects/-work-{project}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let line = serde_json::json!({"type": "user", "sessionId": sid,
-            "cwd": format!("/work/{project}"), "uuid": "u1", "timestamp": "2026-01-01T10:00:00Z",
-            "message": {"role": "user", "content": text}});
-        std::fs::write(dir.join(format!("{sid}.jsonl")), format!("{line}\n")).unwrap();
-    }
-
-    fn start_agent(&self) -> Agent {
-        self.start_agent_with(&[])
-    }
-
-    fn start_agent_with(&self, extra: &[&str]) -> Agent {
-        let mut args = vec!["agent", "run"];
-        args.extend_from_slice(extra);
-        let child = self
-            .command(MANTRA, &args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let lock = self.data.join("agent.lock");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let pid = child.id().to_string();
-        while std::fs::read_to_string(&lock).unwrap_or_default().trim() != pid {
-            assert!(Instant::now() < deadline, "the agent never took its lock");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Agent { child }
-    }
-
-    /// Every path under the temporary directory, for "nothing was created".
-    fn tree(&self) -> Vec<PathBuf> {
-        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-            for e in std::fs::read_dir(dir).unwrap().flatten() {
-                out.push(e.path());
-                if e.file_type().unwrap().is_dir() {
-                    walk(&e.path(), out);
-                }
+/// Every path of the machine, for "nothing was created".
+fn tree(m: &Machine) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            out.push(e.path());
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path(), out);
             }
         }
-        let mut v = Vec::new();
-        walk(self.tmp.path(), &mut v);
-        v.sort();
-        v
     }
-}
-
-/// A running `mantra agent run`, killed when dropped.
-struct Agent {
-    child: Child,
-}
-
-impl Agent {
-    /// SIGTERM, then wait for a clean exit.
-    fn stop(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let st = self.child.wait().unwrap();
-        std::mem::forget(self);
-        st
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    let mut v = Vec::new();
+    walk(m.path(), &mut v);
+    v.sort();
+    v
 }
 
 fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {
@@ -209,64 +93,56 @@ fn detail(doc: &Value, id: &str) -> String {
     check(doc, id)["detail"].as_str().unwrap().to_string()
 }
 
-#[cfg(unix)]
-fn chmod(p: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
 #[test]
 fn doctor_creates_nothing_on_a_fresh_machine() {
-    let w = World::new();
-    let before = w.tree();
+    let m = Machine::new();
+    let before = tree(&m);
     for format in ["human", "json", "jamf"] {
-        let o = w.mantra(&["doctor", "--format", format]);
+        let o = m.run(["doctor", "--format", format]);
         assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
     }
-    assert_eq!(w.tree(), before, "doctor wrote something");
-    assert!(!w.data.exists());
+    assert_eq!(tree(&m), before, "doctor wrote something");
+    assert!(!m.data.exists());
 }
 
 #[test]
 fn second_agent_is_refused_and_the_lock_goes_with_the_agent() {
-    let w = World::new();
-    let agent = w.start_agent();
-    let pid = agent.child.id();
-    let (_, doc) = w.doctor(&[]);
+    let m = Machine::new();
+    let agent = m.start_agent(&[]);
+    let pid = agent.pid();
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "agent-running"), "ok", "{doc:#}");
     assert!(
         detail(&doc, "agent-running").contains(&format!("pid {pid}")),
         "{doc:#}"
     );
 
-    let second = w.mantra(&["agent", "run"]);
+    let second = m.run(["agent", "run"]);
     assert_eq!(second.status.code(), Some(2), "{second:?}");
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains("already running"), "{err}");
     assert!(err.contains(&format!("pid {pid}")), "{err}");
 
     assert!(agent.stop().success(), "a stopped agent exits cleanly");
-    let (_, doc) = w.doctor(&[]);
+    let (_, doc) = doctor(&m, &[]);
     assert_ne!(status(&doc, "agent-running"), "ok", "{doc:#}");
     assert_eq!(
-        std::fs::read_to_string(w.data.join("agent.lock")).unwrap(),
+        std::fs::read_to_string(m.data.join("agent.lock")).unwrap(),
         "",
         "a clean exit clears the pid"
     );
 
     // Killed outright, the lock is released all the same.
-    let mut agent = w.start_agent();
-    agent.child.kill().unwrap();
-    agent.child.wait().unwrap();
-    let (_, doc) = w.doctor(&[]);
+    m.start_agent(&[]).kill();
+    let (_, doc) = doctor(&m, &[]);
     assert_ne!(status(&doc, "agent-running"), "ok", "{doc:#}");
-    drop(w.start_agent());
+    drop(m.start_agent(&[]));
 }
 
 #[test]
 fn a_repo_that_is_not_one_means_doctor_cannot_run() {
-    let w = World::new();
-    let o = w.mantra(&["doctor", "--repo", w.cwd.to_str().unwrap()]);
+    let m = Machine::new();
+    let o = m.run(["doctor", "--repo", m.work.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a git repository"));
     assert!(o.stdout.is_empty());
@@ -274,24 +150,25 @@ fn a_repo_that_is_not_one_means_doctor_cannot_run() {
 
 #[test]
 fn the_running_agent_keeps_the_exposure_list_current() {
-    let w = World::new();
-    let _agent = w.start_agent_with(&["--rediscover", "1"]);
+    let m = Machine::new();
+    let _agent = m.start_agent(&["--rediscover", "1"]);
     // Its first pass (nothing to index) publishes an empty list.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !w.data.join("exposures.json").exists() {
+    while !m.data.join("exposures.json").exists() {
         assert!(Instant::now() < deadline, "no first pass");
         std::thread::sleep(Duration::from_millis(50));
     }
     // A session without any secret: the list's content does not change,
     // but it must be rewritten to stay as recent as the store's index.
-    w.claude_session(
+    claude_session(
+        &m,
         "beta",
         "bbbbbbbb-0000-4000-8000-000000000002",
         "hello there",
     );
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let (_, doc) = w.doctor(&[]);
+        let (_, doc) = doctor(&m, &[]);
         let indexed = detail(&doc, "store").contains("1 session(s)");
         if indexed && status(&doc, "exposures") == "ok" {
             break;
@@ -307,12 +184,12 @@ fn the_running_agent_keeps_the_exposure_list_current() {
 #[cfg(unix)]
 #[test]
 fn loose_log_permissions_fail_with_a_chmod_fix() {
-    let w = World::new();
-    w.index_fixture();
-    let (_, doc) = w.doctor(&[]);
+    let m = Machine::new();
+    index_fixture(&m);
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "logs"), "ok", "{doc:#}");
 
-    let logs = w.data.join("logs");
+    let logs = m.data.join("logs");
     let file = std::fs::read_dir(&logs)
         .unwrap()
         .flatten()
@@ -320,7 +197,7 @@ fn loose_log_permissions_fail_with_a_chmod_fix() {
         .unwrap()
         .path();
     chmod(&file, 0o644);
-    let (code, doc) = w.doctor(&[]);
+    let (code, doc) = doctor(&m, &[]);
     assert_eq!(code, 1);
     assert_eq!(status(&doc, "logs"), "fail", "{doc:#}");
     assert!(detail(&doc, "logs").contains("(0644)"), "{doc:#}");
@@ -329,20 +206,20 @@ fn loose_log_permissions_fail_with_a_chmod_fix() {
 
     chmod(&file, 0o600);
     chmod(&logs, 0o755);
-    let (_, doc) = w.doctor(&[]);
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "logs"), "fail", "{doc:#}");
     assert!(detail(&doc, "logs").contains("0755"), "{doc:#}");
     chmod(&logs, 0o700);
-    let (_, doc) = w.doctor(&[]);
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "logs"), "ok", "{doc:#}");
 }
 
 #[cfg(unix)]
 #[test]
 fn key_problems_fail_store_and_store_key() {
-    let w = World::new();
-    let token = w.index_fixture();
-    let (_, doc) = w.doctor(&[]);
+    let m = Machine::new();
+    let token = index_fixture(&m);
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "store"), "ok", "{doc:#}");
     assert!(detail(&doc, "store").contains("1 session(s)"), "{doc:#}");
     // The key-file fallback is a warning that says why (issue 4).
@@ -352,10 +229,10 @@ fn key_problems_fail_store_and_store_key() {
         "{doc:#}"
     );
 
-    let key_file = w.data.join("store.key");
+    let key_file = m.data.join("store.key");
     let key = std::fs::read_to_string(&key_file).unwrap();
     chmod(&key_file, 0o644);
-    let (code, doc) = w.doctor(&[]);
+    let (code, doc) = doctor(&m, &[]);
     assert_eq!(code, 1);
     assert_eq!(status(&doc, "store-key"), "fail", "{doc:#}");
     assert!(check(&doc, "store-key")["fix"]
@@ -364,7 +241,7 @@ fn key_problems_fail_store_and_store_key() {
         .starts_with("chmod 600"));
 
     // Another key: the store does not open; nothing is changed.
-    let db_before = std::fs::read(w.data.join("sessions.db")).unwrap();
+    let db_before = std::fs::read(m.data.join("sessions.db")).unwrap();
     let other: String = key
         .trim()
         .chars()
@@ -372,7 +249,7 @@ fn key_problems_fail_store_and_store_key() {
         .collect();
     std::fs::write(&key_file, format!("{other}\n")).unwrap();
     chmod(&key_file, 0o600);
-    let (code, doc) = w.doctor(&[]);
+    let (code, doc) = doctor(&m, &[]);
     assert_eq!(code, 1);
     assert_eq!(status(&doc, "store"), "fail", "{doc:#}");
     assert!(
@@ -380,13 +257,13 @@ fn key_problems_fail_store_and_store_key() {
         "{doc:#}"
     );
     assert_eq!(
-        std::fs::read(w.data.join("sessions.db")).unwrap(),
+        std::fs::read(m.data.join("sessions.db")).unwrap(),
         db_before
     );
 
     // No key at all beside an existing store.
     std::fs::remove_file(&key_file).unwrap();
-    let (_, doc) = w.doctor(&[]);
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "store-key"), "fail", "{doc:#}");
     assert!(detail(&doc, "store-key").contains("key is missing"));
     assert_eq!(status(&doc, "store"), "fail", "{doc:#}");
@@ -397,19 +274,19 @@ fn key_problems_fail_store_and_store_key() {
     chmod(&key_file, 0o600);
     let mut plain = b"SQLite format 3\0".to_vec();
     plain.resize(4096, 0);
-    std::fs::write(w.data.join("sessions.db"), plain).unwrap();
-    let (_, doc) = w.doctor(&[]);
+    std::fs::write(m.data.join("sessions.db"), plain).unwrap();
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "store"), "fail", "{doc:#}");
     assert!(detail(&doc, "store").contains("unencrypted"), "{doc:#}");
 
     // A plaintext search index beside the store.
-    std::fs::write(w.data.join("sessions.db"), &db_before).unwrap();
-    let (_, doc) = w.doctor(&[]);
+    std::fs::write(m.data.join("sessions.db"), &db_before).unwrap();
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "store"), "ok", "{doc:#}");
     let mut plain = b"SQLite format 3\0".to_vec();
     plain.resize(4096, 0);
-    std::fs::write(w.data.join("sessions-search.db"), plain).unwrap();
-    let (_, doc) = w.doctor(&[]);
+    std::fs::write(m.data.join("sessions-search.db"), plain).unwrap();
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "store"), "fail", "{doc:#}");
     assert!(
         detail(&doc, "store").contains("search index")
@@ -423,10 +300,10 @@ fn key_problems_fail_store_and_store_key() {
 
 #[test]
 fn exposure_list_missing_foreign_or_stale() {
-    let w = World::new();
-    w.index_fixture();
-    let path = w.data.join("exposures.json");
-    let (_, doc) = w.doctor(&[]);
+    let m = Machine::new();
+    index_fixture(&m);
+    let path = m.data.join("exposures.json");
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "exposures"), "ok", "{doc:#}");
     assert!(
         detail(&doc, "exposures").contains("1 exposed secret(s)"),
@@ -437,7 +314,7 @@ fn exposure_list_missing_foreign_or_stale() {
     let mut stale = original.clone();
     stale["generated_at"] = "2020-01-01T00:00:00.000Z".into();
     std::fs::write(&path, stale.to_string()).unwrap();
-    let (code, doc) = w.doctor(&[]);
+    let (code, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "exposures"), "warn", "{doc:#}");
     assert!(detail(&doc, "exposures").contains("stale"), "{doc:#}");
     assert_ne!(code, 2);
@@ -445,7 +322,7 @@ fn exposure_list_missing_foreign_or_stale() {
     let mut foreign = original.clone();
     foreign["fingerprint_key_id"] = "0000000000000000".into();
     std::fs::write(&path, foreign.to_string()).unwrap();
-    let (code, doc) = w.doctor(&[]);
+    let (code, doc) = doctor(&m, &[]);
     assert_eq!(code, 1);
     assert_eq!(status(&doc, "exposures"), "fail", "{doc:#}");
     assert!(
@@ -454,17 +331,17 @@ fn exposure_list_missing_foreign_or_stale() {
     );
 
     std::fs::write(&path, "{not json").unwrap();
-    let (_, doc) = w.doctor(&[]);
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "exposures"), "fail", "{doc:#}");
 
     std::fs::remove_file(&path).unwrap();
-    let (_, doc) = w.doctor(&[]);
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "exposures"), "fail", "{doc:#}");
     assert!(detail(&doc, "exposures").contains("missing"), "{doc:#}");
 
     // `mantra index` (what the fix says) makes it current again.
-    w.mantra_ok(&["index"]);
-    let (_, doc) = w.doctor(&[]);
+    m.ok(["index"]);
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "exposures"), "ok", "{doc:#}");
 }
 
@@ -474,53 +351,27 @@ mod rooted {
     //! MANTRA_TEST_ROOT.
 
     use super::*;
+    use support::MANTRA;
 
-    impl World {
-        fn git(&self, dir: &Path, args: &[&str]) {
-            let mut c = self.command("git", args);
-            let o = c.current_dir(dir).output().unwrap();
-            assert!(o.status.success(), "git {args:?}: {o:?}");
-        }
+    /// The systemd user unit as the installer writes it, enabled.
+    fn register_unit(m: &Machine) {
+        let unit = m.write_rooted(
+            "etc/systemd/user/mantra-agent.service",
+            format!(
+                "[Unit]\nDescription=Mantra agent\n\n[Service]\nExecStart={MANTRA} agent run\n\
+                 Restart=on-failure\n\n[Install]\nWantedBy=default.target\n"
+            ),
+        );
+        let wants = m.root.join("etc/systemd/user/default.target.wants");
+        std::fs::create_dir_all(&wants).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&unit, wants.join("mantra-agent.service")).unwrap();
+    }
 
-        fn policy(&self, yaml: &str) {
-            let dir = self.root.join("etc/mantra");
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(dir.join("policy.yaml"), yaml).unwrap();
-        }
-
-        /// The systemd user unit as the installer writes it, enabled.
-        fn register_unit(&self) {
-            let dir = self.root.join("etc/systemd/user");
-            std::fs::create_dir_all(dir.join("default.target.wants")).unwrap();
-            let unit = dir.join("mantra-agent.service");
-            std::fs::write(
-                &unit,
-                format!(
-                    "[Unit]\nDescription=Mantra agent\n\n[Service]\nExecStart={MANTRA} agent run\n\
-                     Restart=on-failure\n\n[Install]\nWantedBy=default.target\n"
-                ),
-            )
-            .unwrap();
-            #[cfg(unix)]
-            std::os::unix::fs::symlink(
-                &unit,
-                dir.join("default.target.wants/mantra-agent.service"),
-            )
-            .unwrap();
-        }
-
-        fn install_system_hooks(&self) -> PathBuf {
-            let shims = self.tmp.path().join("system-hooks");
-            self.mantra_ok(&[
-                "hooks",
-                "install",
-                "--scope",
-                "system",
-                "--dir",
-                shims.to_str().unwrap(),
-            ]);
-            shims
-        }
+    fn install_system_hooks(m: &Machine) -> PathBuf {
+        let shims = m.path().join("system-hooks");
+        m.install_hooks("system", &shims);
+        shims
     }
 
     fn failing(doc: &Value) -> Vec<String> {
@@ -537,8 +388,8 @@ mod rooted {
 
     #[test]
     fn fresh_machine_fails_exactly_store_and_agent() {
-        let w = World::new();
-        let (code, doc) = w.doctor(&[]);
+        let m = Machine::new();
+        let (code, doc) = doctor(&m, &[]);
         assert_eq!(code, 1);
         assert_eq!(doc["compliant"], false);
         assert_eq!(
@@ -546,13 +397,13 @@ mod rooted {
             ["store", "agent-registered", "agent-running"],
             "{doc:#}"
         );
-        let jamf = w.mantra(&["doctor", "--format", "jamf"]);
+        let jamf = m.run(["doctor", "--format", "jamf"]);
         assert_eq!(jamf.status.code(), Some(1));
         assert_eq!(
             String::from_utf8_lossy(&jamf.stdout),
             "<result>non-compliant: store, agent-registered, agent-running</result>\n"
         );
-        let human = w.mantra(&["doctor"]);
+        let human = m.run(["doctor"]);
         let text = String::from_utf8_lossy(&human.stdout);
         assert!(
             text.starts_with("ok  policy  built-in defaults only"),
@@ -570,13 +421,13 @@ mod rooted {
 
     #[test]
     fn with_every_agent_source_off_the_agent_is_not_required() {
-        let w = World::new();
-        w.policy(
+        let m = Machine::new();
+        m.policy(
             "agent:\n  sources: {claude_code: false, codex: false, gemini: false, cursor: false, \
              copilot_chat: false, cline: false, roo_code: false, continue: false, aider: false, \
              opencode: false}\n",
         );
-        let (code, doc) = w.doctor(&[]);
+        let (code, doc) = doctor(&m, &[]);
         assert_eq!(code, 0, "{doc:#}");
         assert_eq!(status(&doc, "store"), "warn");
         assert_eq!(status(&doc, "agent-running"), "ok");
@@ -585,20 +436,20 @@ mod rooted {
 
     #[test]
     fn installed_machine_is_compliant_until_the_agent_stops() {
-        let w = World::new();
-        w.policy(&format!("{REQUIRE_HOOKS}network:\n  enabled: false\n"));
-        let (_, doc) = w.doctor(&[]);
+        let m = Machine::new();
+        m.policy(&format!("{REQUIRE_HOOKS}network:\n  enabled: false\n"));
+        let (_, doc) = doctor(&m, &[]);
         assert_eq!(
             failing(&doc),
             ["store", "agent-registered", "agent-running", "hooks"],
             "{doc:#}"
         );
 
-        w.register_unit();
-        w.install_system_hooks();
-        w.index_fixture();
-        let agent = w.start_agent();
-        let (code, doc) = w.doctor(&[]);
+        register_unit(&m);
+        install_system_hooks(&m);
+        index_fixture(&m);
+        let agent = m.start_agent(&[]);
+        let (code, doc) = doctor(&m, &[]);
         assert_eq!(failing(&doc), Vec::<String>::new(), "{doc:#}");
         assert_eq!(code, 0);
         assert_eq!(doc["compliant"], true);
@@ -608,7 +459,7 @@ mod rooted {
         assert!(network.starts_with("off (mandatory, from "), "{network}");
         assert!(network.contains("etc/mantra/policy.yaml:"), "{network}");
         assert!(detail(&doc, "updates").contains("network.enabled is false"));
-        let jamf = w.mantra(&["doctor", "--format", "jamf"]);
+        let jamf = m.run(["doctor", "--format", "jamf"]);
         assert_eq!(jamf.status.code(), Some(0));
         assert_eq!(
             String::from_utf8_lossy(&jamf.stdout),
@@ -616,21 +467,21 @@ mod rooted {
         );
 
         assert!(agent.stop().success());
-        let (code, doc) = w.doctor(&[]);
+        let (code, doc) = doctor(&m, &[]);
         assert_eq!(code, 1);
         assert_eq!(failing(&doc), ["agent-running"], "{doc:#}");
     }
 
     #[test]
     fn service_registration_is_read_from_the_unit_file() {
-        let w = World::new();
-        w.register_unit();
-        let (_, doc) = w.doctor(&[]);
+        let m = Machine::new();
+        register_unit(&m);
+        let (_, doc) = doctor(&m, &[]);
         assert_eq!(status(&doc, "agent-registered"), "ok", "{doc:#}");
 
-        let dir = w.root.join("etc/systemd/user");
+        let dir = m.root.join("etc/systemd/user");
         std::fs::remove_file(dir.join("default.target.wants/mantra-agent.service")).unwrap();
-        let (_, doc) = w.doctor(&[]);
+        let (_, doc) = doctor(&m, &[]);
         assert_eq!(status(&doc, "agent-registered"), "warn", "{doc:#}");
         assert!(detail(&doc, "agent-registered").contains("not enabled"));
 
@@ -639,12 +490,12 @@ mod rooted {
             "[Service]\nExecStart=/bin/true\n",
         )
         .unwrap();
-        let (_, doc) = w.doctor(&[]);
+        let (_, doc) = doctor(&m, &[]);
         assert_eq!(status(&doc, "agent-registered"), "fail", "{doc:#}");
 
         // A user unit counts too.
         std::fs::remove_file(dir.join("mantra-agent.service")).unwrap();
-        let user = w.home.join(".config/systemd/user");
+        let user = m.home.join(".config/systemd/user");
         std::fs::create_dir_all(user.join("default.target.wants")).unwrap();
         std::fs::write(
             user.join("mantra-agent.service"),
@@ -657,25 +508,25 @@ mod rooted {
             user.join("default.target.wants/mantra-agent.service"),
         )
         .unwrap();
-        let (_, doc) = w.doctor(&[]);
+        let (_, doc) = doctor(&m, &[]);
         assert_eq!(status(&doc, "agent-registered"), "ok", "{doc:#}");
         assert!(detail(&doc, "agent-registered").contains(".config/systemd/user"));
     }
 
     #[test]
     fn hooks_shadowed_by_a_repository_hooks_path_fail() {
-        let w = World::new();
-        w.policy(REQUIRE_HOOKS);
-        w.install_system_hooks();
-        let repo = w.tmp.path().join("app");
+        let m = Machine::new();
+        m.policy(REQUIRE_HOOKS);
+        install_system_hooks(&m);
+        let repo = m.path().join("app");
         std::fs::create_dir_all(&repo).unwrap();
-        w.git(&repo, &["init", "-q"]);
-        let (_, doc) = w.doctor(&["--repo", repo.to_str().unwrap()]);
+        m.git(&repo, &["init", "-q"]);
+        let (_, doc) = doctor(&m, &["--repo", repo.to_str().unwrap()]);
         assert_eq!(status(&doc, "hooks"), "ok", "{doc:#}");
 
-        w.git(&repo, &["config", "core.hooksPath", ".husky"]);
+        m.git(&repo, &["config", "core.hooksPath", ".husky"]);
         std::fs::create_dir_all(repo.join(".husky")).unwrap();
-        let (code, doc) = w.doctor(&["--repo", repo.to_str().unwrap()]);
+        let (code, doc) = doctor(&m, &["--repo", repo.to_str().unwrap()]);
         assert_eq!(code, 1);
         assert_eq!(status(&doc, "hooks"), "fail", "{doc:#}");
         assert!(detail(&doc, "hooks").contains("hidden by"), "{doc:#}");
@@ -685,8 +536,7 @@ mod rooted {
             .contains("config --unset core.hooksPath"));
 
         // The repository holding the current directory is checked too.
-        let mut c = w.command(MANTRA, &["doctor", "--format", "jamf"]);
-        let o = c.current_dir(&repo).output().unwrap();
+        let o = m.run_in(&repo, ["doctor", "--format", "jamf"]);
         assert!(
             String::from_utf8_lossy(&o.stdout).contains("hooks"),
             "{o:?}"
@@ -695,13 +545,13 @@ mod rooted {
 
     #[test]
     fn pending_crash_reports_warn_while_uploads_are_off() {
-        let w = World::new();
-        let (_, doc) = w.doctor(&[]);
+        let m = Machine::new();
+        let (_, doc) = doctor(&m, &[]);
         assert_eq!(status(&doc, "crash-reports"), "ok", "{doc:#}");
-        let dir = w.data.join("crash-reports");
+        let dir = m.data.join("crash-reports");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("crash-1-1.json"), "{}").unwrap();
-        let (_, doc) = w.doctor(&[]);
+        let (_, doc) = doctor(&m, &[]);
         assert_eq!(status(&doc, "crash-reports"), "warn", "{doc:#}");
         let d = detail(&doc, "crash-reports");
         assert!(
@@ -713,23 +563,23 @@ mod rooted {
 
     #[test]
     fn policy_problems_fail_and_say_where() {
-        let w = World::new();
-        w.policy("network:\n  enabled: maybe\nno_such_key: 1\n");
-        let (_, doc) = w.doctor(&[]);
+        let m = Machine::new();
+        m.policy("network:\n  enabled: maybe\nno_such_key: 1\n");
+        let (_, doc) = doctor(&m, &[]);
         assert_eq!(status(&doc, "policy"), "fail", "{doc:#}");
         let d = detail(&doc, "policy");
         assert!(d.contains("invalid network.enabled"), "{d}");
         assert!(d.contains("unknown key no_such_key"), "{d}");
 
-        w.policy("no_such_key: 1\n");
-        let (_, doc) = w.doctor(&[]);
+        m.policy("no_such_key: 1\n");
+        let (_, doc) = doctor(&m, &[]);
         assert_eq!(status(&doc, "policy"), "warn", "{doc:#}");
 
         // A policy file others may write is refused: fail-closed.
         #[cfg(unix)]
         {
-            chmod(&w.root.join("etc/mantra/policy.yaml"), 0o666);
-            let (code, doc) = w.doctor(&[]);
+            chmod(&m.root.join("etc/mantra/policy.yaml"), 0o666);
+            let (code, doc) = doctor(&m, &[]);
             assert_eq!(code, 1);
             assert_eq!(status(&doc, "policy"), "fail", "{doc:#}");
             assert!(
@@ -741,13 +591,13 @@ mod rooted {
 
     #[test]
     fn a_custom_rule_that_does_not_load_fails_the_engine() {
-        let w = World::new();
-        w.policy(
+        let m = Machine::new();
+        m.policy(
             "rules:\n  custom:\n    - id: acme-token\n      name: ACME token\n      \
              severity: high\n      pattern: 'acme_([a-z'\n      keywords: [acme_]\n      \
              examples: ['acme_k3j5h7g9f1d3s5a7p9o1i3u5']\n",
         );
-        let (code, doc) = w.doctor(&[]);
+        let (code, doc) = doctor(&m, &[]);
         assert_eq!(code, 1);
         assert_eq!(status(&doc, "engine"), "fail", "{doc:#}");
         let d = detail(&doc, "engine");
@@ -757,21 +607,21 @@ mod rooted {
             "the pattern is what fails: {d}"
         );
 
-        w.policy(
+        m.policy(
             "rules:\n  custom:\n    - id: acme-token\n      name: ACME token\n      \
              severity: high\n      pattern: '\\b(acme_[a-z0-9]{24})\\b'\n      keywords: [acme_]\n      \
              examples: ['acme_k3j5h7g9f1d3s5a7p9o1i3u5']\n",
         );
-        let (_, doc) = w.doctor(&[]);
+        let (_, doc) = doctor(&m, &[]);
         assert_eq!(status(&doc, "engine"), "ok", "{doc:#}");
         assert!(detail(&doc, "engine").contains("111 rules"), "{doc:#}");
     }
 
     #[test]
     fn log_retention_comes_from_policy() {
-        let w = World::new();
-        w.policy("logging:\n  retention_days: 2\n");
-        let logs = w.data.join("logs");
+        let m = Machine::new();
+        m.policy("logging:\n  retention_days: 2\n");
+        let logs = m.data.join("logs");
         std::fs::create_dir_all(&logs).unwrap();
         for day in 1..=4 {
             std::fs::write(logs.join(format!("agent.2020-01-0{day}.log")), "old\n").unwrap();
@@ -779,7 +629,7 @@ mod rooted {
         }
         // Not an agent log: retention must leave it alone.
         std::fs::write(logs.join("notes.txt"), "").unwrap();
-        w.mantra_ok(&["index"]);
+        m.ok(["index"]);
         let mut names: Vec<String> = std::fs::read_dir(&logs)
             .unwrap()
             .flatten()
@@ -814,15 +664,15 @@ fn middle_page(file: &Path) -> u64 {
 
 #[test]
 fn damaged_search_index_and_damaged_store_fail_with_what_to_do() {
-    let w = World::new();
-    let token = w.index_fixture();
-    let (_, doc) = w.doctor(&[]);
+    let m = Machine::new();
+    let token = index_fixture(&m);
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "store"), "ok", "{doc:#}");
 
     // A damaged page in the search index: reported, with the fix.
-    let index = w.data.join("sessions-search.db");
+    let index = m.data.join("sessions-search.db");
     corrupt_page(&index, middle_page(&index));
-    let (code, doc) = w.doctor(&[]);
+    let (code, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "store"), "fail", "{doc:#}");
     assert_ne!(code, 0);
     let d = detail(&doc, "store");
@@ -831,16 +681,16 @@ fn damaged_search_index_and_damaged_store_fail_with_what_to_do() {
     let fix = check(&doc, "store")["fix"].as_str().unwrap().to_string();
     assert!(fix.contains("mantra index"), "{fix}");
     // A search rebuilds it from the store and answers.
-    let found = w.mantra_ok(&["search", "deploy", "--all-projects"]);
+    let found = m.ok(["search", "deploy", "--all-projects"]);
     assert!(found.contains("deploy"), "{found}");
-    let (_, doc) = w.doctor(&[]);
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "store"), "ok", "{doc:#}");
 
     // A damaged page in the store: reported, never deleted.
-    let db = w.data.join("sessions.db");
+    let db = m.data.join("sessions.db");
     corrupt_page(&db, middle_page(&db));
     let before = std::fs::read(&db).unwrap();
-    let (_, doc) = w.doctor(&[]);
+    let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "store"), "fail", "{doc:#}");
     let d = detail(&doc, "store");
     assert!(d.contains("session store") && d.contains("damaged"), "{d}");
@@ -849,8 +699,8 @@ fn damaged_search_index_and_damaged_store_fail_with_what_to_do() {
         fix.contains("nothing was deleted") && fix.contains("backup"),
         "{fix}"
     );
-    let _ = w.mantra(&["search", "deploy", "--all-projects"]);
-    let _ = w.mantra(&["index"]);
+    let _ = m.run(["search", "deploy", "--all-projects"]);
+    let _ = m.run(["index"]);
     let after = std::fs::read(&db).expect("the damaged store is kept");
     assert!(after.len() >= before.len(), "the damaged store is kept");
 

@@ -2,96 +2,96 @@
 //! real repositories: what exactly is scanned, what blocks, and the
 //! messages.
 
-mod hooks_common;
+mod support;
 
-use hooks_common::*;
+use support::*;
 
 /// A repository with Mantra installed at repo scope over an existing
 /// pre-commit hook (which must still run).
-fn setup(w: &World) -> (std::path::PathBuf, std::path::PathBuf) {
-    let repo = w.repo("r", false);
-    let marker = w.existing_hook(&repo, "pre-commit");
-    w.mantra_ok(&repo, &["hooks", "install", "--scope", "repo"]);
+fn setup(m: &Machine) -> (std::path::PathBuf, std::path::PathBuf) {
+    let repo = m.repo("r", false);
+    let marker = m.existing_hook(&repo, "pre-commit");
+    m.install_repo_hooks(&repo);
     (repo, marker)
 }
 
 #[test]
 fn first_commit_with_and_without_secret() {
-    let w = World::new();
-    let (repo, marker) = setup(&w);
+    let m = Machine::new();
+    let (repo, marker) = setup(&m);
     let token = github_token();
-    w.add(
+    m.add(
         &repo,
         "config.py",
         format!("a = 1\nb = 2\ntoken = \"{token}\"\n").as_bytes(),
     );
-    let err = assert_blocked(&w.commit(&repo, "first"));
+    let err = assert_blocked(&m.commit(&repo, "first"));
     assert!(err.contains("config.py:3:"), "{err}");
     assert!(err.contains("github-pat"), "{err}");
     assert!(err.contains("mantra:allow"), "how to suppress: {err}");
     assert_no_secret(&err, &token);
     assert!(!marker.exists(), "chained hook must not run after a block");
 
-    w.add(&repo, "config.py", b"a = 1\ntoken = os.environ['TOKEN']\n");
-    assert_ok(&w.commit(&repo, "first"));
+    m.add(&repo, "config.py", b"a = 1\ntoken = os.environ['TOKEN']\n");
+    assert_ok(&m.commit(&repo, "first"));
     assert!(marker.exists(), "the repository's own hook still runs");
 }
 
 #[test]
 fn partial_staging_scans_the_index_not_the_worktree() {
-    let w = World::new();
-    let (repo, _) = setup(&w);
-    w.add(&repo, "a.txt", b"base\n");
-    assert_ok(&w.commit(&repo, "base"));
+    let m = Machine::new();
+    let (repo, _) = setup(&m);
+    m.add(&repo, "a.txt", b"base\n");
+    assert_ok(&m.commit(&repo, "base"));
     let token = github_token();
     // Clean version staged, secret only in the working tree: allowed.
-    w.add(&repo, "a.txt", b"base\nclean line\n");
+    m.add(&repo, "a.txt", b"base\nclean line\n");
     std::fs::write(repo.join("a.txt"), format!("base\nclean line\n{token}\n")).expect("write");
-    assert_ok(&w.commit(&repo, "clean"));
+    assert_ok(&m.commit(&repo, "clean"));
     // Secret staged, removed from the working tree afterwards: blocked.
-    w.add(
+    m.add(
         &repo,
         "a.txt",
         format!("base\nclean line\nkey {token}\n").as_bytes(),
     );
     std::fs::write(repo.join("a.txt"), "base\nclean line\n").expect("write");
-    let err = assert_blocked(&w.commit(&repo, "secret"));
+    let err = assert_blocked(&m.commit(&repo, "secret"));
     assert!(err.contains("a.txt:3:"), "{err}");
 }
 
 #[test]
 fn renames_binary_deletions_and_line_numbers() {
-    let w = World::new();
-    let (repo, _) = setup(&w);
+    let m = Machine::new();
+    let (repo, _) = setup(&m);
     let token = github_token();
     let mut body = String::new();
     for i in 1..=20 {
         body.push_str(&format!("line {i}\n"));
     }
-    w.add(&repo, "old.txt", format!("{body}{token}\n").as_bytes());
-    w.add(&repo, "gone.txt", format!("{token}\n").as_bytes());
-    w.commit_no_verify(&repo, "history with a secret");
+    m.add(&repo, "old.txt", format!("{body}{token}\n").as_bytes());
+    m.add(&repo, "gone.txt", format!("{token}\n").as_bytes());
+    m.commit_no_verify(&repo, "history with a secret");
 
     // A pure rename adds no line: allowed.
-    w.git(&repo, &["mv", "old.txt", "new.txt"]);
-    assert_ok(&w.commit(&repo, "rename"));
+    m.git(&repo, &["mv", "old.txt", "new.txt"]);
+    assert_ok(&m.commit(&repo, "rename"));
     // Deleting a file holding a secret: allowed.
-    w.git(&repo, &["rm", "-q", "gone.txt"]);
-    assert_ok(&w.commit(&repo, "delete"));
+    m.git(&repo, &["rm", "-q", "gone.txt"]);
+    assert_ok(&m.commit(&repo, "delete"));
     // Binary content (NUL bytes) is scanned too (see hooks_binary.rs).
     let mut bin = vec![0u8, 1, 2, 3];
     bin.extend_from_slice(token.as_bytes());
-    w.add(&repo, "blob.bin", &bin);
-    assert_blocked(&w.commit(&repo, "binary"));
-    w.git(&repo, &["rm", "-q", "--cached", "blob.bin"]);
+    m.add(&repo, "blob.bin", &bin);
+    assert_blocked(&m.commit(&repo, "binary"));
+    m.git(&repo, &["rm", "-q", "--cached", "blob.bin"]);
 
     // Rename plus an added secret: reported at its line in the new file.
-    w.git(&repo, &["mv", "new.txt", "renamed.txt"]);
+    m.git(&repo, &["mv", "new.txt", "renamed.txt"]);
     let other = github_token();
     let mut content = std::fs::read_to_string(repo.join("renamed.txt")).expect("read");
     content = content.replacen("line 5\n", &format!("line 5\nsecret = {other}\n"), 1);
-    w.add(&repo, "renamed.txt", content.as_bytes());
-    let err = assert_blocked(&w.commit(&repo, "rename and edit"));
+    m.add(&repo, "renamed.txt", content.as_bytes());
+    let err = assert_blocked(&m.commit(&repo, "rename and edit"));
     assert!(err.contains("renamed.txt:6:"), "{err}");
     assert!(
         !err.contains("renamed.txt:22"),
@@ -101,44 +101,44 @@ fn renames_binary_deletions_and_line_numbers() {
 
 #[test]
 fn merges_are_checked() {
-    let w = World::new();
-    let (repo, _) = setup(&w);
-    w.add(&repo, "f.txt", b"one\n");
-    assert_ok(&w.commit(&repo, "base"));
-    w.git(&repo, &["checkout", "-q", "-b", "feature"]);
+    let m = Machine::new();
+    let (repo, _) = setup(&m);
+    m.add(&repo, "f.txt", b"one\n");
+    assert_ok(&m.commit(&repo, "base"));
+    m.git(&repo, &["checkout", "-q", "-b", "feature"]);
     let token = github_token();
-    w.add(&repo, "feature.txt", format!("{token}\n").as_bytes());
-    w.commit_no_verify(&repo, "feature with secret");
-    w.git(&repo, &["checkout", "-q", "main"]);
-    w.add(&repo, "main.txt", b"main\n");
-    assert_ok(&w.commit(&repo, "main work"));
+    m.add(&repo, "feature.txt", format!("{token}\n").as_bytes());
+    m.commit_no_verify(&repo, "feature with secret");
+    m.git(&repo, &["checkout", "-q", "main"]);
+    m.add(&repo, "main.txt", b"main\n");
+    assert_ok(&m.commit(&repo, "main work"));
     // A merge without conflicts runs pre-merge-commit.
-    let out = w.git_output(&repo, &["merge", "-q", "--no-edit", "feature"], None);
+    let out = m.git_output(&repo, &["merge", "-q", "--no-edit", "feature"]);
     let err = assert_blocked(&out);
     assert!(err.contains("feature.txt:1:"), "{err}");
-    w.git(&repo, &["merge", "--abort"]);
+    m.git(&repo, &["merge", "--abort"]);
 
     // A conflicted merge resolved with a secret: `git commit` runs pre-commit.
-    w.git(&repo, &["checkout", "-q", "-b", "side", "main"]);
-    w.add(&repo, "f.txt", b"side\n");
-    assert_ok(&w.commit(&repo, "side"));
-    w.git(&repo, &["checkout", "-q", "main"]);
-    w.add(&repo, "f.txt", b"main\n");
-    assert_ok(&w.commit(&repo, "main edit"));
-    let out = w.git_output(&repo, &["merge", "-q", "side"], None);
+    m.git(&repo, &["checkout", "-q", "-b", "side", "main"]);
+    m.add(&repo, "f.txt", b"side\n");
+    assert_ok(&m.commit(&repo, "side"));
+    m.git(&repo, &["checkout", "-q", "main"]);
+    m.add(&repo, "f.txt", b"main\n");
+    assert_ok(&m.commit(&repo, "main edit"));
+    let out = m.git_output(&repo, &["merge", "-q", "side"]);
     assert!(!out.status.success(), "expected a conflict");
     let other = github_token();
-    w.add(&repo, "f.txt", format!("resolved {other}\n").as_bytes());
-    let err = assert_blocked(&w.commit(&repo, "merge"));
+    m.add(&repo, "f.txt", format!("resolved {other}\n").as_bytes());
+    let err = assert_blocked(&m.commit(&repo, "merge"));
     assert!(err.contains("f.txt:1:"), "{err}");
-    w.add(&repo, "f.txt", b"resolved\n");
-    assert_ok(&w.commit(&repo, "merge"));
+    m.add(&repo, "f.txt", b"resolved\n");
+    assert_ok(&m.commit(&repo, "merge"));
 }
 
 #[test]
 fn weird_file_names() {
-    let w = World::new();
-    let (repo, _) = setup(&w);
+    let m = Machine::new();
+    let (repo, _) = setup(&m);
     for name in [
         "with space.txt",
         "new\nline.txt",
@@ -146,11 +146,11 @@ fn weird_file_names() {
         "tab\there",
     ] {
         let token = github_token();
-        w.add(&repo, name, format!("x\n{token}\n").as_bytes());
-        let err = assert_blocked(&w.commit(&repo, "weird"));
+        m.add(&repo, name, format!("x\n{token}\n").as_bytes());
+        let err = assert_blocked(&m.commit(&repo, "weird"));
         assert!(err.contains(&format!("{name}:2:")), "{name:?}: {err}");
         assert_no_secret(&err, &token);
-        w.git(&repo, &["rm", "-q", "--cached", "--", name]);
+        m.git(&repo, &["rm", "-q", "--cached", "--", name]);
     }
 }
 
@@ -158,91 +158,90 @@ fn weird_file_names() {
 #[cfg(feature = "test-roots")]
 #[test]
 fn suppression_inline_and_baseline() {
-    let w = World::new();
-    let (repo, _) = setup(&w);
+    let m = Machine::new();
+    let (repo, _) = setup(&m);
     let token = github_token();
-    w.add(
+    m.add(
         &repo,
         "a.py",
         format!("t = \"{token}\"  # mantra:allow\n").as_bytes(),
     );
-    assert_ok(&w.commit(&repo, "inline allow"));
+    assert_ok(&m.commit(&repo, "inline allow"));
 
     let other = github_token();
     std::fs::write(repo.join("b.py"), format!("t = \"{other}\"\n")).expect("write");
-    let out = w.mantra_ok(
+    m.ok_in(
         &repo,
-        &["baseline", "create", "b.py", "-o", ".mantra-baseline.json"],
+        ["baseline", "create", "b.py", "-o", ".mantra-baseline.json"],
     );
-    let _ = out;
-    w.git(&repo, &["add", "b.py", ".mantra-baseline.json"]);
-    assert_ok(&w.commit(&repo, "baselined"));
+    m.git(&repo, &["add", "b.py", ".mantra-baseline.json"]);
+    assert_ok(&m.commit(&repo, "baselined"));
 
     // Repository suppressions are ignored when policy says so.
-    let mut w = w;
-    w.set_hooks_config(r#"{"honour_repo_config": false}"#);
+    let mut m = m;
+    m.hooks_config(r#"{"honour_repo_config": false}"#);
     let third = github_token();
-    w.add(
+    m.add(
         &repo,
         "c.py",
         format!("t = \"{third}\"  # mantra:allow\n").as_bytes(),
     );
-    assert_blocked(&w.commit(&repo, "inline ignored"));
+    assert_blocked(&m.commit(&repo, "inline ignored"));
 }
 
 /// Needs the test-only hook settings seam.
 #[cfg(feature = "test-roots")]
 #[test]
 fn block_severity_threshold() {
-    let mut w = World::new();
-    let (repo, _) = setup(&w);
-    w.set_hooks_config(r#"{"block_severity": "critical"}"#);
+    let mut m = Machine::new();
+    let (repo, _) = setup(&m);
+    m.hooks_config(r#"{"block_severity": "critical"}"#);
     // An AWS access key id is `high`: a warning only under `critical`.
     let key = aws_key_id();
-    w.add(
+    m.add(
         &repo,
         "aws.txt",
         format!("aws_access_key_id = {key}\n").as_bytes(),
     );
-    let err = assert_ok(&w.commit(&repo, "aws"));
+    let err = assert_ok(&m.commit(&repo, "aws"));
     assert!(err.contains("aws-access-key-id"), "warned: {err}");
     assert!(err.contains("allowed"), "{err}");
     // A GitHub token is critical: blocked.
-    w.add(&repo, "gh.txt", format!("{}\n", github_token()).as_bytes());
-    assert_blocked(&w.commit(&repo, "gh"));
+    m.add(&repo, "gh.txt", format!("{}\n", github_token()).as_bytes());
+    assert_blocked(&m.commit(&repo, "gh"));
 }
 
 /// Needs the test-only hook settings seam.
 #[cfg(feature = "test-roots")]
 #[test]
 fn exposed_secrets_name_the_session_and_always_block() {
-    let mut w = World::new();
-    let (repo, _) = setup(&w);
+    let mut m = Machine::new();
+    let (repo, _) = setup(&m);
     let token = github_token();
     let password = bare_password();
-    w.expose(&[(&token, "github-pat"), (&password, "generic-secret")]);
+    m.expose(&[(&token, "github-pat"), (&password, "generic-secret")]);
     // Even under a threshold that would let it through, and with an inline
     // allow marker.
-    w.set_hooks_config(r#"{"block_severity": "critical"}"#);
-    w.add(
+    m.hooks_config(r#"{"block_severity": "critical"}"#);
+    m.add(
         &repo,
         "a.py",
         format!("t = \"{token}\"  # mantra:allow\n").as_bytes(),
     );
-    let err = assert_blocked(&w.commit(&repo, "exposed token"));
+    let err = assert_blocked(&m.commit(&repo, "exposed token"));
     assert!(err.contains("session-0-4f2a"), "{err}");
     assert!(err.contains("claude-code"), "{err}");
     assert!(err.contains("2026-11-20T09:15:00Z"), "{err}");
     assert_no_secret(&err, &token);
-    w.git(&repo, &["rm", "-q", "--cached", "a.py"]);
+    m.git(&repo, &["rm", "-q", "--cached", "a.py"]);
 
     // A password no rule matches, committed bare.
-    w.add(
+    m.add(
         &repo,
         "notes.txt",
         format!("remember:\n{password}\n").as_bytes(),
     );
-    let err = assert_blocked(&w.commit(&repo, "bare password"));
+    let err = assert_blocked(&m.commit(&repo, "bare password"));
     assert!(err.contains("notes.txt:2:1"), "{err}");
     assert!(err.contains("session-1-4f2a"), "{err}");
     assert_no_secret(&err, &password);
@@ -252,26 +251,26 @@ fn exposed_secrets_name_the_session_and_always_block() {
 #[cfg(feature = "test-roots")]
 #[test]
 fn ai_transcripts() {
-    let mut w = World::new();
-    let (repo, _) = setup(&w);
+    let mut m = Machine::new();
+    let (repo, _) = setup(&m);
     let key = aws_key_id();
     let line = format!("{{\"type\":\"user\",\"message\":{{\"content\":\"my key is {key}\"}}}}\n");
-    w.add(
+    m.add(
         &repo,
         ".claude/projects/-home-dev/abc.jsonl",
         line.as_bytes(),
     );
-    let err = assert_blocked(&w.commit(&repo, "transcript"));
+    let err = assert_blocked(&m.commit(&repo, "transcript"));
     assert!(err.contains("transcript"), "{err}");
     assert!(err.contains("abc.jsonl:1:"), "{err}");
-    w.git(&repo, &["rm", "-q", "-r", "--cached", ".claude"]);
+    m.git(&repo, &["rm", "-q", "-r", "--cached", ".claude"]);
 
     // A clean transcript is allowed by default, blocked under `always`.
-    w.add(&repo, ".aider.chat.history.md", b"# aider chat\nhello\n");
-    assert_ok(&w.commit(&repo, "clean transcript"));
-    w.set_hooks_config(r#"{"block_ai_transcripts": "always"}"#);
-    w.add(&repo, ".specstory/history/2026-11-20_chat.md", b"hello\n");
-    let err = assert_blocked(&w.commit(&repo, "transcript always"));
+    m.add(&repo, ".aider.chat.history.md", b"# aider chat\nhello\n");
+    assert_ok(&m.commit(&repo, "clean transcript"));
+    m.hooks_config(r#"{"block_ai_transcripts": "always"}"#);
+    m.add(&repo, ".specstory/history/2026-11-20_chat.md", b"hello\n");
+    let err = assert_blocked(&m.commit(&repo, "transcript always"));
     assert!(
         err.contains(".specstory/history/2026-11-20_chat.md"),
         "{err}"
@@ -283,16 +282,15 @@ fn ai_transcripts() {
 #[cfg(feature = "test-roots")]
 #[test]
 fn bypass_is_policy_controlled_and_audited() {
-    let mut w = World::new();
-    let (repo, _) = setup(&w);
+    let mut m = Machine::new();
+    let (repo, _) = setup(&m);
     let token = github_token();
-    w.add(&repo, "a.txt", format!("{token}\n").as_bytes());
-    w.extra_env
-        .push(("MANTRA_BYPASS".into(), "prod incident 42".into()));
-    let err = assert_blocked(&w.commit(&repo, "bypass refused"));
+    m.add(&repo, "a.txt", format!("{token}\n").as_bytes());
+    m.set_env("MANTRA_BYPASS", "prod incident 42");
+    let err = assert_blocked(&m.commit(&repo, "bypass refused"));
     assert!(err.contains("does not allow"), "{err}");
     // The refused bypass is a block, recorded as one; no bypass is logged.
-    let audit = w.mantra_home.join("logs/audit.jsonl");
+    let audit = m.data.join("logs/audit.jsonl");
     let log = std::fs::read_to_string(&audit).expect("audit log");
     assert_no_secret(&log, &token);
     let events: Vec<serde_json::Value> = log
@@ -306,8 +304,8 @@ fn bypass_is_policy_controlled_and_audited() {
     assert_eq!(events[0]["secrets"][0]["severity"], "critical");
     assert_eq!(events[0]["secrets"][0]["exposed"], false);
 
-    w.set_hooks_config(r#"{"allow_bypass_env": true}"#);
-    let err = assert_ok(&w.commit(&repo, "bypass"));
+    m.hooks_config(r#"{"allow_bypass_env": true}"#);
+    let err = assert_ok(&m.commit(&repo, "bypass"));
     assert!(err.contains("logged"), "{err}");
     let log = std::fs::read_to_string(&audit).expect("audit log");
     assert_no_secret(&log, &token);
@@ -339,28 +337,28 @@ fn bypass_is_policy_controlled_and_audited() {
 #[cfg(feature = "test-roots")]
 #[test]
 fn scanner_errors_follow_fail_closed() {
-    let mut w = World::new();
-    let (repo, _) = setup(&w);
-    w.add(&repo, "a.txt", b"harmless\n");
+    let mut m = Machine::new();
+    let (repo, _) = setup(&m);
+    m.add(&repo, "a.txt", b"harmless\n");
     // An invalid allow regex stops the scanner from starting.
-    w.set_hooks_config(r#"{"allow_regexes": ["("]}"#);
-    let err = assert_blocked(&w.commit(&repo, "fail closed"));
+    m.hooks_config(r#"{"allow_regexes": ["("]}"#);
+    let err = assert_blocked(&m.commit(&repo, "fail closed"));
     assert!(err.contains("could not run"), "{err}");
-    w.set_hooks_config(r#"{"allow_regexes": ["("], "fail_closed": false}"#);
-    let err = assert_ok(&w.commit(&repo, "fail open"));
+    m.hooks_config(r#"{"allow_regexes": ["("], "fail_closed": false}"#);
+    let err = assert_ok(&m.commit(&repo, "fail open"));
     assert!(err.contains("fail-open"), "{err}");
 }
 
 #[test]
 fn transcript_copied_under_another_name_is_recognised() {
-    let w = World::new();
-    let (repo, _) = setup(&w);
+    let m = Machine::new();
+    let (repo, _) = setup(&m);
     let key = aws_key_id();
     let line = format!(
         "{{\"parentUuid\":null,\"sessionId\":\"0b1c\",\"type\":\"user\",\"message\":{{\"role\":\"user\",\"content\":\"use {key}\"}}}}\n"
     );
-    w.add(&repo, "debug/session-export.jsonl", line.as_bytes());
-    let err = assert_blocked(&w.commit(&repo, "copied transcript"));
+    m.add(&repo, "debug/session-export.jsonl", line.as_bytes());
+    let err = assert_blocked(&m.commit(&repo, "copied transcript"));
     assert!(err.contains("transcript"), "{err}");
     assert_no_secret(&err, &key);
 }
@@ -370,15 +368,14 @@ fn transcript_copied_under_another_name_is_recognised() {
 #[cfg(feature = "test-roots")]
 #[test]
 fn exposure_list_under_another_key_is_warned_not_matched_when_fail_open() {
-    let mut w = World::new();
-    let (repo, _) = setup(&w);
-    w.set_hooks_config(r#"{"fail_closed": false}"#);
+    let mut m = Machine::new();
+    let (repo, _) = setup(&m);
+    m.hooks_config(r#"{"fail_closed": false}"#);
     let password = bare_password();
-    w.expose(&[(&password, "generic-secret")]);
-    w.extra_env
-        .push(("MANTRA_FINGERPRINT_KEY".into(), "org-key-2026".into()));
-    w.add(&repo, "p.txt", format!("{password}\n").as_bytes());
-    let err = assert_ok(&w.commit(&repo, "other key"));
+    m.expose(&[(&password, "generic-secret")]);
+    m.set_env("MANTRA_FINGERPRINT_KEY", "org-key-2026");
+    m.add(&repo, "p.txt", format!("{password}\n").as_bytes());
+    let err = assert_ok(&m.commit(&repo, "other key"));
     assert!(err.contains("mantra: warning: "), "{err}");
     assert!(err.contains("another fingerprint key"), "{err}");
 }
@@ -388,29 +385,23 @@ fn exposure_list_under_another_key_is_warned_not_matched_when_fail_open() {
 #[cfg(feature = "test-roots")]
 #[test]
 fn hooks_follow_the_effective_policy_file() {
-    let mut w = World::new();
-    let (repo, _) = setup(&w);
-    let root = tempfile::tempdir().expect("root");
-    let policy = root.path().join("etc/mantra/policy.yaml");
-    std::fs::create_dir_all(policy.parent().expect("dir")).expect("mkdir");
-    w.extra_env
-        .push(("MANTRA_TEST_ROOT".into(), root.path().display().to_string()));
+    let mut m = Machine::new();
+    let (repo, _) = setup(&m);
     // An AWS access key id is a high-severity finding: blocked by default.
-    w.add(&repo, "a.txt", format!("{}\n", aws_key_id()).as_bytes());
-    assert_blocked(&w.commit(&repo, "default policy"));
+    m.add(&repo, "a.txt", format!("{}\n", aws_key_id()).as_bytes());
+    assert_blocked(&m.commit(&repo, "default policy"));
     // Policy raises the bar to critical: the commit goes through, warned.
-    std::fs::write(&policy, "hooks:\n  block_severity: critical\n").expect("policy");
-    assert_ok(&w.commit(&repo, "critical only"));
+    m.policy("hooks:\n  block_severity: critical\n");
+    assert_ok(&m.commit(&repo, "critical only"));
     // Bypass is refused by default and allowed (and audited) when policy says so.
-    w.add(&repo, "b.txt", format!("{}\n", github_token()).as_bytes());
-    w.extra_env
-        .push(("MANTRA_BYPASS".into(), "incident 7".into()));
-    std::fs::write(&policy, "hooks:\n  block_severity: medium\n").expect("policy");
-    let err = assert_blocked(&w.commit(&repo, "bypass refused"));
+    m.add(&repo, "b.txt", format!("{}\n", github_token()).as_bytes());
+    m.set_env("MANTRA_BYPASS", "incident 7");
+    m.policy("hooks:\n  block_severity: medium\n");
+    let err = assert_blocked(&m.commit(&repo, "bypass refused"));
     assert!(err.contains("does not allow"), "{err}");
-    std::fs::write(&policy, "hooks:\n  allow_bypass_env: true\n").expect("policy");
-    assert_ok(&w.commit(&repo, "bypass allowed"));
-    assert!(w.mantra_home.join("logs/audit.jsonl").exists());
+    m.policy("hooks:\n  allow_bypass_env: true\n");
+    assert_ok(&m.commit(&repo, "bypass allowed"));
+    assert!(m.data.join("logs/audit.jsonl").exists());
 }
 
 /// The hooks check a commit against the same rules as `mantra scan`: the
@@ -418,13 +409,9 @@ fn hooks_follow_the_effective_policy_file() {
 #[cfg(feature = "test-roots")]
 #[test]
 fn hooks_use_the_rules_policy_puts_in_force() {
-    let mut w = World::new();
-    let (repo, _) = setup(&w);
-    let root = tempfile::tempdir().expect("root");
-    let policy = root.path().join("etc/mantra/policy.yaml");
-    std::fs::create_dir_all(policy.parent().expect("dir")).expect("mkdir");
-    std::fs::write(
-        &policy,
+    let m = Machine::new();
+    let (repo, _) = setup(&m);
+    m.policy(
         r#"rules:
   disabled: [github-pat]
   custom:
@@ -435,13 +422,10 @@ fn hooks_use_the_rules_policy_puts_in_force() {
       keywords: [acme_]
       examples: ['acme_k3j5h7g9f1d3s5a7p9o1i3u5']
 "#,
-    )
-    .expect("policy");
-    w.extra_env
-        .push(("MANTRA_TEST_ROOT".into(), root.path().display().to_string()));
-    w.add(&repo, "gh.txt", format!("{}\n", github_token()).as_bytes());
-    assert_ok(&w.commit(&repo, "github-pat disabled by policy"));
-    w.add(&repo, "acme.txt", b"acme_k3j5h7g9f1d3s5a7p9o1i3u5\n");
-    let err = assert_blocked(&w.commit(&repo, "custom rule from policy"));
+    );
+    m.add(&repo, "gh.txt", format!("{}\n", github_token()).as_bytes());
+    assert_ok(&m.commit(&repo, "github-pat disabled by policy"));
+    m.add(&repo, "acme.txt", b"acme_k3j5h7g9f1d3s5a7p9o1i3u5\n");
+    let err = assert_blocked(&m.commit(&repo, "custom rule from policy"));
     assert!(err.contains("acme-internal-token"), "{err}");
 }

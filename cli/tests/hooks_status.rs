@@ -3,38 +3,31 @@
 //! so these tests need the `test-roots` feature.
 #![cfg(feature = "test-roots")]
 
-mod hooks_common;
+mod support;
 
-use hooks_common::*;
+use support::*;
 
 /// Which hooks are required is the organisation's call: the policy file
 /// (re-rooted, test builds) requires both.
 #[test]
 fn finds_hidden_missing_and_not_executable_hooks() {
-    let mut w = World::new();
-    let policy_root = tempfile::tempdir().expect("root");
-    let policy = policy_root.path().join("etc/mantra/policy.yaml");
-    std::fs::create_dir_all(policy.parent().expect("dir")).expect("mkdir");
-    std::fs::write(&policy, "hooks:\n  required: [pre-commit, pre-push]\n").expect("policy");
-    w.extra_env.push((
-        "MANTRA_TEST_ROOT".into(),
-        policy_root.path().display().to_string(),
-    ));
-    let roots = w.path().join("src");
+    let m = Machine::new();
+    m.policy("hooks:\n  required: [pre-commit, pre-push]\n");
+    let roots = m.path().join("src");
     std::fs::create_dir_all(&roots).expect("roots");
     let repo_at = |name: &str| {
         let p = roots.join(name);
-        w.git(&roots, &["init", "-q", name]);
+        m.git(&roots, &["init", "-q", name]);
         p
     };
     let good = repo_at("good");
-    w.mantra_ok(&good, &["hooks", "install", "--scope", "repo"]);
+    m.install_repo_hooks(&good);
     let husky = repo_at("husky");
     std::fs::create_dir_all(husky.join(".husky")).expect("husky");
-    w.git(&husky, &["config", "core.hooksPath", ".husky"]);
+    m.git(&husky, &["config", "core.hooksPath", ".husky"]);
     let bare = repo_at("nested/plain");
     let noexec = repo_at("noexec");
-    w.mantra_ok(&noexec, &["hooks", "install", "--scope", "repo"]);
+    m.install_repo_hooks(&noexec);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -45,16 +38,13 @@ fn finds_hidden_missing_and_not_executable_hooks() {
         .expect("chmod");
     }
 
-    let out = w.mantra(
-        w.path(),
-        &[
-            "hooks",
-            "status",
-            "--json",
-            "--roots",
-            roots.to_str().expect("utf8"),
-        ],
-    );
+    let out = m.run([
+        "hooks",
+        "status",
+        "--json",
+        "--roots",
+        roots.to_str().expect("utf8"),
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(status["ok"], false);
@@ -88,28 +78,12 @@ fn finds_hidden_missing_and_not_executable_hooks() {
     assert_eq!(n["hooks"][1]["state"], "not-executable", "{n:#}");
 
     // Only the good repository: ok, exit 0; the global install reported.
-    let shims = w.path().join("shims");
-    w.mantra_ok(
-        w.path(),
-        &[
-            "hooks",
-            "install",
-            "--scope",
-            "global",
-            "--dir",
-            shims.to_str().expect("utf8"),
-        ],
-    );
-    let out = w.mantra_ok(
-        w.path(),
-        &["hooks", "status", "--roots", good.to_str().expect("utf8")],
-    );
+    let shims = m.path().join("shims");
+    m.install_hooks("global", &shims);
+    let out = m.ok(["hooks", "status", "--roots", good.to_str().expect("utf8")]);
     assert!(out.contains("hooks: ok"), "{out}");
     // Under the global install, the husky repository is still hidden.
-    let out = w.mantra(
-        w.path(),
-        &["hooks", "status", "--roots", husky.to_str().expect("utf8")],
-    );
+    let out = m.run(["hooks", "status", "--roots", husky.to_str().expect("utf8")]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("hidden"));
 }

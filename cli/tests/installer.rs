@@ -7,124 +7,89 @@
 //! Also: the service definition files, shellcheck over every shell script,
 //! and a syntax check of install.ps1 where its parser is available.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
-const MANTRA: &str = env!("CARGO_BIN_EXE_mantra");
+use support::{mode, write_executable, Agent, Machine, MANTRA};
 
 /// A policy that requires both scanning hooks.
 const POLICY: &str = "hooks:\n  required: [pre-commit, pre-push]\n";
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
 fn installer_dir() -> PathBuf {
-    repo_root().join("installer")
+    support::workspace().join("installer")
 }
 
-/// An isolated machine: `root` stands for `/`, the rest is one user's world.
-struct Machine {
-    tmp: tempfile::TempDir,
-    root: PathBuf,
-    home: PathBuf,
-    mantra_home: PathBuf,
-    global_config: PathBuf,
-    policy: PathBuf,
-    /// A repository with a hook of its own, which must survive everything.
-    repo: PathBuf,
+/// A machine as the installer finds it: `/etc` with a file and
+/// `/usr/local/bin` with another program (both must be exactly as they were
+/// after `--uninstall`), a policy file to install, and a repository with a
+/// hook of its own, which must survive everything.
+fn machine() -> Machine {
+    let m = Machine::new();
+    std::fs::write(m.root.join("etc/hosts"), "127.0.0.1 localhost\n").unwrap();
+    write_executable(
+        &m.root.join("usr/local/bin/other-tool"),
+        "#!/bin/sh\necho other\n",
+    );
+    std::fs::write(m.policy_file(), POLICY).unwrap();
+    m.git(m.path(), &["init", "-q", "repo"]);
+    // The repository's own hook records that it ran.
+    let marker = m.path().join("repo-hook-ran");
+    write_executable(
+        &m.repo_dir().join(".git/hooks/pre-commit"),
+        &format!("#!/bin/sh\necho ran >> '{}'\n", marker.display()),
+    );
+    m
 }
 
-impl Machine {
-    fn new() -> Machine {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("root");
-        let home = tmp.path().join("home");
-        let mantra_home = tmp.path().join("mantra-home");
-        for d in [&root, &home, &mantra_home] {
-            std::fs::create_dir_all(d).unwrap();
-        }
-        // What was on the machine before: /etc with a file, /usr/local/bin
-        // with another program. Both must be exactly as they were after
-        // --uninstall.
-        std::fs::create_dir_all(root.join("etc")).unwrap();
-        std::fs::write(root.join("etc/hosts"), "127.0.0.1 localhost\n").unwrap();
-        std::fs::create_dir_all(root.join("usr/local/bin")).unwrap();
-        write_exec(
-            &root.join("usr/local/bin/other-tool"),
-            "#!/bin/sh\necho other\n",
-        );
-        let global_config = tmp.path().join("gitconfig-global");
-        std::fs::write(
-            &global_config,
-            "[user]\n\tname = Test\n\temail = test@example.invalid\n[init]\n\tdefaultBranch = main\n",
-        )
-        .unwrap();
-        let policy = tmp.path().join("policy.yaml");
-        std::fs::write(&policy, POLICY).unwrap();
-        let m = Machine {
-            root,
-            home,
-            mantra_home,
-            global_config,
-            policy,
-            repo: tmp.path().join("repo"),
-            tmp,
-        };
-        m.git(m.tmp.path(), &["init", "-q", "repo"]);
-        // The repository's own hook records that it ran.
-        let marker = m.tmp.path().join("repo-hook-ran");
-        write_exec(
-            &m.repo.join(".git/hooks/pre-commit"),
-            &format!("#!/bin/sh\necho ran >> '{}'\n", marker.display()),
-        );
-        m
+/// The installer's view of a [`Machine`].
+trait Installer {
+    /// The policy file given to `--policy`.
+    fn policy_file(&self) -> PathBuf;
+    /// The repository with a hook of its own.
+    fn repo_dir(&self) -> PathBuf;
+    fn install_sh(&self, args: &[&str]) -> Output;
+    fn install_sh_env(&self, args: &[&str], extra: &[(&str, &str)]) -> Output;
+    fn install_ok(&self, args: &[&str]) -> String;
+    /// `git config --system core.hooksPath`, if set.
+    fn system_hooks_path(&self) -> Option<String>;
+    /// Everything an install could touch: the root (the user's home and
+    /// global git config are in it), the repository's hooks.
+    fn snapshot(&self) -> BTreeMap<String, String>;
+    /// With modification times too: proves that nothing was even
+    /// rewritten (an uninstall necessarily touches the directories it
+    /// empties, so only the second-run comparison uses this).
+    fn snapshot_with(&self, times: bool) -> BTreeMap<String, String>;
+}
+
+impl Installer for Machine {
+    fn policy_file(&self) -> PathBuf {
+        self.path().join("policy.yaml")
     }
 
-    fn system_config(&self) -> PathBuf {
-        self.root.join("etc/gitconfig")
-    }
-
-    fn env(&self, cmd: &mut Command) {
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .env("XDG_DATA_HOME", self.home.join(".local/share"))
-            .env("MANTRA_HOME", &self.mantra_home)
-            .env("MANTRA_KEY_STORE", "file")
-            .env("GIT_CONFIG_GLOBAL", &self.global_config)
-            .env("GIT_CONFIG_SYSTEM", self.system_config())
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("LC_ALL", "C")
-            // Honoured by test-roots builds only: policy read from the root.
-            .env("MANTRA_TEST_ROOT", &self.root)
-            .env("TMPDIR", self.tmp.path())
-            .stdin(Stdio::null());
+    fn repo_dir(&self) -> PathBuf {
+        self.path().join("repo")
     }
 
     fn install_sh(&self, args: &[&str]) -> Output {
         self.install_sh_env(args, &[])
     }
 
+    /// `sh installer/install.sh --root <root> args`. TMPDIR is the
+    /// machine's, outside the root, so the snapshot does not see template
+    /// renderings.
     fn install_sh_env(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new("sh");
+        let mut cmd = self.command("sh");
         cmd.arg(installer_dir().join("install.sh"))
             .arg("--root")
-            .arg(&self.root);
-        cmd.args(args);
-        self.env(&mut cmd);
+            .arg(&self.root)
+            .args(args);
         for (k, v) in extra {
             cmd.env(k, v);
         }
-        // TMPDIR is inside the machine's temp dir but outside the root, so
-        // the snapshot does not see template renderings.
         cmd.output().unwrap()
     }
 
@@ -140,57 +105,28 @@ impl Machine {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn git(&self, dir: &Path, args: &[&str]) -> String {
-        let mut cmd = Command::new("git");
-        cmd.args(args).current_dir(dir);
-        self.env(&mut cmd);
-        let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
     fn system_hooks_path(&self) -> Option<String> {
-        let mut cmd = Command::new("git");
-        cmd.args(["config", "--system", "--get", "core.hooksPath"]);
-        self.env(&mut cmd);
-        let out = cmd.output().unwrap();
+        let out = self
+            .command("git")
+            .args(["config", "--system", "--get", "core.hooksPath"])
+            .output()
+            .unwrap();
         out.status
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
-    /// Everything an install could touch: the root, the system and global
-    /// git config, the repository's hooks.
     fn snapshot(&self) -> BTreeMap<String, String> {
         self.snapshot_with(false)
     }
 
-    /// With modification times too: proves that nothing was even rewritten
-    /// (an uninstall necessarily touches the directories it empties, so
-    /// only the second-run comparison uses this).
     fn snapshot_with(&self, times: bool) -> BTreeMap<String, String> {
         let mut snap = BTreeMap::new();
         walk(&self.root, &self.root, "root", times, &mut snap);
-        walk(
-            &self.repo.join(".git/hooks"),
-            &self.repo.join(".git/hooks"),
-            "repo-hooks",
-            times,
-            &mut snap,
-        );
-        let global = std::fs::read_to_string(&self.global_config).unwrap();
-        snap.insert("gitconfig-global".into(), global);
+        let hooks = self.repo_dir().join(".git/hooks");
+        walk(&hooks, &hooks, "repo-hooks", times, &mut snap);
         snap
     }
-}
-
-fn write_exec(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 /// Path -> "kind mode contents" for every entry under `dir`.
@@ -239,10 +175,6 @@ fn assert_same(before: &BTreeMap<String, String>, after: &BTreeMap<String, Strin
     );
 }
 
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
-}
-
 fn template(name: &str, bindir: &str) -> String {
     std::fs::read_to_string(installer_dir().join(name))
         .unwrap()
@@ -266,63 +198,21 @@ fn has_systemctl() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts the agent the way systemd would, from the installed unit's
-/// ExecStart (the program re-rooted), and waits until it holds its lock
-/// (`<data dir>/agent.lock` with its pid, the contract with doctor).
-fn start_agent_from_unit(m: &Machine, unit: &str) -> KillOnDrop {
+/// ExecStart (the program re-rooted), once it holds its lock.
+fn start_agent_from_unit(m: &Machine, unit: &str) -> Agent {
     let argv = exec_start(unit);
-    let program = m.root.join(argv[0].trim_start_matches('/'));
-    let mut cmd = Command::new(&program);
-    cmd.args(&argv[1..])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    m.env(&mut cmd);
-    let mut child = KillOnDrop(cmd.spawn().unwrap());
-    let pid = child.0.id().to_string();
-    let lock = m.mantra_home.join("agent.lock");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != pid {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            let mut err = String::new();
-            use std::io::Read;
-            child
-                .0
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            panic!("the agent exited at start: {status}\n{err}");
-        }
-        if Instant::now() > deadline {
-            let _ = child.0.kill();
-            let mut err = String::new();
-            use std::io::Read;
-            let _ = child.0.stderr.take().unwrap().read_to_string(&mut err);
-            panic!(
-                "the agent (pid {pid}) never took its lock; {lock:?} holds {:?}; stderr:\n{err}",
-                std::fs::read_to_string(&lock)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
+    let mut cmd = m.command(m.root.join(argv[0].trim_start_matches('/')));
+    cmd.args(&argv[1..]);
+    m.spawn_agent(cmd)
 }
 
 #[test]
 fn install_twice_then_uninstall_leaves_the_machine_as_it_was() {
-    let m = Machine::new();
+    let m = machine();
     let before = m.snapshot();
-    let policy = m.policy.to_str().unwrap();
+    let policy_file = m.policy_file();
+    let policy = policy_file.to_str().unwrap();
 
     let out = m.install_ok(&["--binary", MANTRA, "--policy", policy, "--hooks"]);
     assert!(out.contains("Mantra installed"), "{out}");
@@ -331,7 +221,7 @@ fn install_twice_then_uninstall_leaves_the_machine_as_it_was() {
     let bin = m.root.join("usr/local/bin/mantra");
     assert_eq!(std::fs::read(&bin).unwrap(), std::fs::read(MANTRA).unwrap());
     assert_eq!(mode(&bin), 0o755);
-    let version = Command::new(&bin).arg("--version").output().unwrap();
+    let version = m.command(&bin).arg("--version").output().unwrap();
     assert!(version.status.success());
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("mantra "));
 
@@ -380,11 +270,11 @@ fn install_twice_then_uninstall_leaves_the_machine_as_it_was() {
         assert!(text.contains("mantra-managed-hook"), "{hook} is a shim");
         assert!(text.contains(bin.to_str().unwrap()), "{hook} runs {bin:?}");
     }
-    std::fs::write(m.repo.join("notes.txt"), "nothing secret\n").unwrap();
-    m.git(&m.repo, &["add", "notes.txt"]);
-    m.git(&m.repo, &["commit", "-q", "-m", "notes"]);
+    std::fs::write(m.repo_dir().join("notes.txt"), "nothing secret\n").unwrap();
+    m.git(&m.repo_dir(), &["add", "notes.txt"]);
+    m.git(&m.repo_dir(), &["commit", "-q", "-m", "notes"]);
     assert!(
-        m.tmp.path().join("repo-hook-ran").exists(),
+        m.path().join("repo-hook-ran").exists(),
         "the repository's own pre-commit hook ran through the shim"
     );
 
@@ -429,22 +319,21 @@ fn install_twice_then_uninstall_leaves_the_machine_as_it_was() {
         {
             // Its first pass (nothing to index here) ends with the exposure
             // list written; doctor checks that list.
-            let exposures = m
-                .mantra_home
-                .join(mantra_core::exposure::EXPOSURE_FILE_NAME);
-            let deadline = Instant::now() + Duration::from_secs(60);
+            let exposures = m.data.join(mantra_core::exposure::EXPOSURE_FILE_NAME);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
             while !exposures.exists() {
                 assert!(
-                    Instant::now() < deadline,
+                    std::time::Instant::now() < deadline,
                     "the agent never wrote {exposures:?}"
                 );
-                std::thread::sleep(Duration::from_millis(50));
+                std::thread::sleep(std::time::Duration::from_millis(50));
             }
-            let mut cmd = Command::new(&bin);
-            cmd.args(["doctor", "--format", "json", "--repo"])
-                .arg(&m.repo);
-            m.env(&mut cmd);
-            let out = cmd.output().unwrap();
+            let out = m
+                .command(&bin)
+                .args(["doctor", "--format", "json", "--repo"])
+                .arg(m.repo_dir())
+                .output()
+                .unwrap();
             let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             assert_eq!(out.status.code(), Some(0), "mantra doctor: {doc:#}");
             assert_eq!(doc["compliant"], true);
@@ -471,18 +360,19 @@ fn install_twice_then_uninstall_leaves_the_machine_as_it_was() {
     assert_eq!(m.system_hooks_path(), None);
     assert_same(&before, &m.snapshot(), "after --uninstall");
     // The repository's own hook is still there and still its own.
-    let own = std::fs::read_to_string(m.repo.join(".git/hooks/pre-commit")).unwrap();
+    let own = std::fs::read_to_string(m.repo_dir().join(".git/hooks/pre-commit")).unwrap();
     assert!(own.contains("repo-hook-ran"), "{own}");
 }
 
 #[test]
 fn existing_different_policy_is_kept_without_force_and_restored_by_uninstall() {
-    let m = Machine::new();
+    let m = machine();
     let theirs = "hooks:\n  fail_closed: true\n";
     std::fs::create_dir_all(m.root.join("etc/mantra")).unwrap();
     std::fs::write(m.root.join("etc/mantra/policy.yaml"), theirs).unwrap();
     let before = m.snapshot();
-    let policy = m.policy.to_str().unwrap();
+    let policy_file = m.policy_file();
+    let policy = policy_file.to_str().unwrap();
 
     let out = m.install_sh(&["--binary", MANTRA, "--policy", policy]);
     assert_eq!(out.status.code(), Some(1));
@@ -511,11 +401,16 @@ fn existing_different_policy_is_kept_without_force_and_restored_by_uninstall() {
 
 #[test]
 fn identical_pre_existing_policy_is_left_by_uninstall() {
-    let m = Machine::new();
+    let m = machine();
     std::fs::create_dir_all(m.root.join("etc/mantra")).unwrap();
     std::fs::write(m.root.join("etc/mantra/policy.yaml"), POLICY).unwrap();
     let before = m.snapshot();
-    let out = m.install_ok(&["--binary", MANTRA, "--policy", m.policy.to_str().unwrap()]);
+    let out = m.install_ok(&[
+        "--binary",
+        MANTRA,
+        "--policy",
+        m.policy_file().to_str().unwrap(),
+    ]);
     assert!(out.contains("not installed by this script"), "{out}");
     m.install_ok(&["--uninstall"]);
     assert_same(&before, &m.snapshot(), "after --uninstall");
@@ -523,9 +418,9 @@ fn identical_pre_existing_policy_is_left_by_uninstall() {
 
 #[test]
 fn foreign_system_hooks_path_is_kept_without_force_and_restored_by_uninstall() {
-    let m = Machine::new();
+    let m = machine();
     let theirs = "[core]\n\thooksPath = /opt/corp-hooks\n";
-    std::fs::write(m.system_config(), theirs).unwrap();
+    std::fs::write(&m.git_system, theirs).unwrap();
     let before = m.snapshot();
 
     let out = m.install_sh(&["--binary", MANTRA, "--hooks"]);
@@ -550,13 +445,13 @@ fn foreign_system_hooks_path_is_kept_without_force_and_restored_by_uninstall() {
 
 #[test]
 fn dry_run_changes_nothing() {
-    let m = Machine::new();
+    let m = machine();
     let before = m.snapshot();
     let out = m.install_ok(&[
         "--binary",
         MANTRA,
         "--policy",
-        m.policy.to_str().unwrap(),
+        m.policy_file().to_str().unwrap(),
         "--hooks",
         "--dry-run",
     ]);
@@ -570,7 +465,12 @@ fn dry_run_changes_nothing() {
     assert!(out.contains("nothing to uninstall"), "{out}");
 
     // A dry-run uninstall of a real install changes nothing either.
-    m.install_ok(&["--binary", MANTRA, "--policy", m.policy.to_str().unwrap()]);
+    m.install_ok(&[
+        "--binary",
+        MANTRA,
+        "--policy",
+        m.policy_file().to_str().unwrap(),
+    ]);
     let installed = m.snapshot();
     let out = m.install_ok(&["--uninstall", "--dry-run"]);
     assert!(
@@ -582,7 +482,7 @@ fn dry_run_changes_nothing() {
 
 #[test]
 fn no_service_installs_no_unit() {
-    let m = Machine::new();
+    let m = machine();
     m.install_ok(&["--binary", MANTRA, "--no-service"]);
     assert!(m.root.join("usr/local/bin/mantra").exists());
     assert!(!m.root.join("etc/systemd").exists());
@@ -590,9 +490,10 @@ fn no_service_installs_no_unit() {
 
 #[test]
 fn macos_layout_under_a_root() {
-    let m = Machine::new();
+    let m = machine();
     let before = m.snapshot();
-    let policy = m.policy.to_str().unwrap();
+    let policy_file = m.policy_file();
+    let policy = policy_file.to_str().unwrap();
     let out = m.install_sh_env(
         &[
             "--binary",
@@ -638,7 +539,7 @@ fn macos_layout_under_a_root() {
 
 #[test]
 fn bad_options_are_usage_errors() {
-    let m = Machine::new();
+    let m = machine();
     let before = m.snapshot();
     for args in [
         &["--bogus"][..],
@@ -826,18 +727,19 @@ fn install_ps1_parses() {
 
 #[test]
 fn default_binary_is_the_one_beside_the_script() {
-    let m = Machine::new();
+    let m = machine();
     // A release archive: the installer folder with the binary in it.
-    let dist = m.tmp.path().join("dist");
-    copy_dir(&installer_dir(), &dist);
+    let dist = m.path().join("dist");
+    support::copy_tree(&installer_dir(), &dist);
     std::fs::copy(MANTRA, dist.join("mantra")).unwrap();
-    let mut cmd = Command::new("sh");
-    cmd.arg(dist.join("install.sh"))
+    let out = m
+        .command("sh")
+        .arg(dist.join("install.sh"))
         .args(["--root"])
         .arg(&m.root)
-        .arg("--no-service");
-    m.env(&mut cmd);
-    let out = cmd.output().unwrap();
+        .arg("--no-service")
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -849,22 +751,9 @@ fn default_binary_is_the_one_beside_the_script() {
     );
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
-
 #[test]
 fn upgrade_replaces_only_what_changed() {
-    let m = Machine::new();
+    let m = machine();
     m.install_ok(&["--binary", MANTRA]);
     let unit = m.root.join("etc/systemd/user/mantra-agent.service");
     let unit_before = std::fs::metadata(&unit).unwrap().modified().unwrap();
@@ -873,7 +762,7 @@ fn upgrade_replaces_only_what_changed() {
 
     // A "new version": the same program with bytes appended (ELF ignores
     // trailing data, so it still runs).
-    let newer = m.tmp.path().join("mantra-newer");
+    let newer = m.path().join("mantra-newer");
     let mut bytes = std::fs::read(MANTRA).unwrap();
     bytes.extend_from_slice(b"\0newer build\0");
     std::fs::write(&newer, &bytes).unwrap();
@@ -889,7 +778,8 @@ fn upgrade_replaces_only_what_changed() {
     assert!(out.contains("already installed"), "{out}");
     assert!(out.contains("Mantra installed"), "{out}");
     assert_eq!(std::fs::read(&bin).unwrap(), bytes);
-    assert!(Command::new(&bin)
+    assert!(m
+        .command(&bin)
         .arg("--version")
         .output()
         .unwrap()
@@ -912,12 +802,12 @@ fn upgrade_replaces_only_what_changed() {
 
 #[test]
 fn a_refusal_of_mantra_hooks_install_is_surfaced() {
-    let m = Machine::new();
+    let m = machine();
     // Someone else's files where the shims would go: mantra hooks install
     // refuses to mix with them, and install.sh says so.
     let shims = m.root.join("usr/local/lib/mantra/git-hooks");
     std::fs::create_dir_all(&shims).unwrap();
-    write_exec(&shims.join("pre-commit"), "#!/bin/sh\nexit 0\n");
+    write_executable(&shims.join("pre-commit"), "#!/bin/sh\nexit 0\n");
     let out = m.install_sh(&["--binary", MANTRA, "--hooks"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -938,7 +828,7 @@ fn pkg_postinstall_records_its_files_for_uninstall() {
     // The .pkg payload as pkgbuild lays it down on a volume that is not the
     // boot volume (so postinstall loads nothing), then install.sh
     // --uninstall with macOS paths removes it by the recorded manifest.
-    let m = Machine::new();
+    let m = machine();
     let target = &m.root;
     std::fs::create_dir_all(target.join("Library/LaunchAgents")).unwrap();
     std::fs::copy(MANTRA, target.join("usr/local/bin/mantra")).unwrap();
@@ -949,13 +839,14 @@ fn pkg_postinstall_records_its_files_for_uninstall() {
     .unwrap();
     let postinstall = installer_dir().join("macos/scripts/postinstall");
     for _ in 0..2 {
-        let mut cmd = Command::new("sh");
-        cmd.arg(&postinstall)
+        let out = m
+            .command("sh")
+            .arg(&postinstall)
             .arg(installer_dir().join("Mantra.pkg"))
             .arg(target)
-            .arg(target);
-        m.env(&mut cmd);
-        let out = cmd.output().unwrap();
+            .arg(target)
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "{}",

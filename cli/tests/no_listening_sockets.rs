@@ -15,14 +15,14 @@
 
 #![cfg(target_os = "linux")]
 
-mod isolated;
+mod support;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SECRET: &str = "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";
+use support::{Machine, MANTRA, SECRET};
 
 /// One socket that could accept traffic, and whose it is.
 #[derive(Debug)]
@@ -126,7 +126,7 @@ fn process_table() -> Vec<(u32, u32)> {
 }
 
 fn mantra_exe() -> PathBuf {
-    std::fs::canonicalize(env!("CARGO_BIN_EXE_mantra")).expect("mantra binary")
+    std::fs::canonicalize(MANTRA).expect("mantra binary")
 }
 
 /// `root` and its descendants that run the `mantra` binary (after exec:
@@ -176,65 +176,34 @@ fn watch(child: &mut Child, what: &str, mut until: impl FnMut() -> bool) -> usiz
     }
 }
 
-struct T {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    home: PathBuf,
-    data: PathBuf,
+/// `mantra args` on machine `m`, output discarded, not yet started.
+fn mantra(m: &Machine, args: &[&str]) -> Command {
+    let mut c = m.command(MANTRA);
+    c.args(args).stdout(Stdio::null()).stderr(Stdio::null());
+    c
 }
 
-impl T {
-    fn new() -> T {
-        let tmp = tempfile::tempdir().expect("tmp");
-        let root = tmp.path().to_path_buf();
-        let home = root.join("home");
-        let data = root.join("data");
-        std::fs::create_dir_all(&home).expect("home");
-        T {
-            _tmp: tmp,
-            root,
-            home,
-            data,
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = isolated::mantra(&self.home, &self.data);
-        c.args(args)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        c
-    }
-
-    /// A Claude Code transcript of `messages` user lines, the first with a
-    /// secret; returns its path.
-    fn transcript(&self, sid: &str, messages: usize, word: &str) -> PathBuf {
-        let dir = self.home.join(".claude/projects/-work-delta");
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let f = dir.join(format!("{sid}.jsonl"));
-        let mut body = String::new();
-        for i in 0..messages {
+/// A Claude Code transcript of `messages` user lines, the first with a
+/// secret; returns its path.
+fn transcript(m: &Machine, sid: &str, messages: usize, word: &str) -> PathBuf {
+    let lines: Vec<String> = (0..messages)
+        .map(|i| {
             let text = if i == 0 {
                 format!("export GITHUB_TOKEN={SECRET}")
             } else {
                 format!("{word} line {i}: nothing secret here, only filler text")
             };
-            body.push_str(&line(sid, i, &text));
-        }
-        std::fs::write(&f, body).expect("write transcript");
-        f
-    }
+            line(sid, i, &text)
+        })
+        .collect();
+    m.claude_session("/work/delta", sid, &lines)
+}
 
-    fn searches(&self, word: &str) -> bool {
-        let o = self
-            .cmd(&["search", word, "--json", "--all-projects"])
-            .stdout(Stdio::piped())
-            .output()
-            .expect("search");
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
-        o.status.success() && v.as_array().is_some_and(|a| !a.is_empty())
-    }
+/// Whether `mantra search word` finds something.
+fn searches(m: &Machine, word: &str) -> bool {
+    let o = m.run(["search", word, "--json", "--all-projects"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    o.status.success() && v.as_array().is_some_and(|a| !a.is_empty())
 }
 
 fn line(sid: &str, i: usize, text: &str) -> String {
@@ -316,23 +285,16 @@ fn the_detector_finds_a_listener_of_every_kind() {
 /// listening or bound socket, sampled every few milliseconds.
 #[test]
 fn agent_run_never_listens() {
-    let t = T::new();
+    let m = Machine::new();
     let sid = "dddddddd-0000-4000-8000-000000000004";
-    let f = t.transcript(sid, 50, "okapi");
-    let config = t.home.join(".config/mantra");
-    std::fs::create_dir_all(&config).expect("config dir");
+    let f = transcript(&m, sid, 50, "okapi");
     let url = format!(
         "http://127.0.0.1:{}/{{channel}}/manifest.json",
         closed_port()
     );
-    std::fs::write(
-        config.join("config.yaml"),
-        format!("updates:\n  url: \"{url}\"\n"),
-    )
-    .expect("config");
+    m.user_config(&format!("updates:\n  url: \"{url}\"\n"));
 
-    let mut agent = t
-        .cmd(&["agent", "run", "--update-check-delay", "0"])
+    let mut agent = mantra(&m, &["agent", "run", "--update-check-delay", "0"])
         .spawn()
         .expect("spawn agent");
     let start = Instant::now();
@@ -356,10 +318,10 @@ fn agent_run_never_listens() {
     let _ = agent.wait();
     assert!(samples > 100, "only {samples} samples of a live agent");
     // It did the work the samples covered.
-    assert!(t.searches("okapi"), "initial index");
-    assert!(t.searches("narwhal"), "appended message indexed live");
+    assert!(searches(&m, "okapi"), "initial index");
+    assert!(searches(&m, "narwhal"), "appended message indexed live");
     let record =
-        std::fs::read_to_string(t.data.join("update-check.json")).expect("update check ran");
+        std::fs::read_to_string(m.data.join("update-check.json")).expect("update check ran");
     assert!(
         record.contains("\"error\""),
         "refused loopback port: {record}"
@@ -369,41 +331,27 @@ fn agent_run_never_listens() {
 /// `mantra index` over a large transcript.
 #[test]
 fn index_never_listens() {
-    let t = T::new();
-    t.transcript("eeeeeeee-0000-4000-8000-000000000005", 20_000, "walrus");
-    let mut index = t.cmd(&["index"]).spawn().expect("spawn index");
+    let m = Machine::new();
+    transcript(&m, "eeeeeeee-0000-4000-8000-000000000005", 20_000, "walrus");
+    let mut index = mantra(&m, &["index"]).spawn().expect("spawn index");
     let samples = watch(&mut index, "mantra index", || false);
     assert!(index.wait().expect("wait").success(), "mantra index failed");
     assert!(samples > 0, "mantra index ended before a sample");
-    assert!(t.searches("walrus"));
+    assert!(searches(&m, "walrus"));
 }
 
 /// `mantra hook pre-commit` over a large staged change holding a secret.
 #[test]
 fn hook_pre_commit_never_listens() {
-    let t = T::new();
-    let repo = t.root.join("repo");
-    std::fs::create_dir_all(&repo).expect("repo");
-    let git = |args: &[&str]| {
-        let o = Command::new("git")
-            .args(args)
-            .current_dir(&repo)
-            .env("HOME", &t.home)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .expect("git");
-        assert!(o.status.success(), "git {args:?}: {o:?}");
-    };
-    git(&["init", "-q"]);
+    let m = Machine::new();
+    let repo = m.repo("repo", false);
     let mut body = String::new();
     for i in 0..100_000 {
         body.push_str(&format!("value_{i} = {i} # filler that is no secret\n"));
     }
     body.push_str(&format!("token = \"{SECRET}\"\n"));
-    std::fs::write(repo.join("big.py"), body).expect("write");
-    git(&["add", "big.py"]);
-    let mut hook = t
-        .cmd(&["hook", "pre-commit"])
+    m.add(&repo, "big.py", body.as_bytes());
+    let mut hook = mantra(&m, &["hook", "pre-commit"])
         .current_dir(&repo)
         .spawn()
         .expect("spawn hook");

@@ -1,48 +1,24 @@
-//! The `mantra policy|update` subcommands, run as the real binary against
-//! files under `MANTRA_TEST_ROOT` (test-roots builds) and, in default
-//! builds, proof that the variable is ignored.
+//! The `mantra policy|update` subcommands, run as the real binary on an
+//! isolated [`Machine`]: policy files under its root (`MANTRA_TEST_ROOT`,
+//! test-roots builds) and, in default builds, proof that the variable is
+//! ignored.
 
 #![allow(clippy::unwrap_used)]
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::Command;
+mod support;
 
-fn mantra() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mantra"));
-    c.env_remove("MANTRA_TEST_PLATFORM").env(
-        "MANTRA_HOME",
-        std::env::temp_dir().join("mantra-cli-test-home"),
-    );
-    c
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    let mut d = p.parent();
-    while let Some(dir) = d.filter(|d| *d != root) {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        d = dir.parent();
-    }
-    std::fs::write(&p, text).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
-}
+use support::Machine;
 
 #[test]
 fn validate_reports_line_numbered_problems_and_exit_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("p.yaml");
+    let m = Machine::new();
+    let f = m.path().join("p.yaml");
     std::fs::write(
         &f,
         "network:\n  enabled: maybe\nlogging:\n  levle: debug\nmandatory:\n  x: 1\n",
     )
     .unwrap();
-    let out = mantra()
-        .args(["policy", "validate"])
-        .arg(&f)
-        .output()
-        .unwrap();
+    let out = m.mantra(["policy", "validate"]).arg(&f).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
@@ -61,14 +37,10 @@ fn validate_reports_line_numbered_problems_and_exit_1() {
 
 #[test]
 fn validate_reports_yaml_syntax_errors_with_their_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("p.yaml");
+    let m = Machine::new();
+    let f = m.path().join("p.yaml");
     std::fs::write(&f, "network:\n  enabled: false\n  x: [1,\n").unwrap();
-    let out = mantra()
-        .args(["policy", "validate"])
-        .arg(&f)
-        .output()
-        .unwrap();
+    let out = m.mantra(["policy", "validate"]).arg(&f).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("YAML syntax error"), "{text}");
@@ -80,15 +52,15 @@ fn validate_reports_yaml_syntax_errors_with_their_line() {
 
 #[test]
 fn validate_accepts_a_good_plist_and_json_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("com.gonewx.mantra.plist");
+    let m = Machine::new();
+    let f = m.path().join("com.gonewx.mantra.plist");
     let mut d = plist::Dictionary::new();
     let mut net = plist::Dictionary::new();
     net.insert("enabled".into(), plist::Value::Boolean(false));
     d.insert("network".into(), plist::Value::Dictionary(net));
     plist::to_file_binary(&f, &plist::Value::Dictionary(d)).unwrap();
-    let out = mantra()
-        .args(["policy", "validate", "--json"])
+    let out = m
+        .mantra(["policy", "validate", "--json"])
         .arg(&f)
         .output()
         .unwrap();
@@ -100,17 +72,15 @@ fn validate_accepts_a_good_plist_and_json_output() {
 
 #[test]
 fn validate_of_a_missing_file_is_a_runtime_error() {
-    let out = mantra()
-        .args(["policy", "validate", "/nonexistent/p.yaml"])
-        .output()
-        .unwrap();
+    let m = Machine::new();
+    let out = m.run(["policy", "validate", "/nonexistent/p.yaml"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn schema_is_json_with_every_key() {
-    let out = mantra().args(["policy", "schema"]).output().unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = Machine::new();
+    let v = m.json(["policy", "schema"]);
     assert_eq!(
         v["properties"]["network"]["properties"]["enabled"]["type"],
         "boolean"
@@ -121,20 +91,13 @@ fn schema_is_json_with_every_key() {
 #[cfg(not(feature = "test-roots"))]
 #[test]
 fn default_build_ignores_mantra_test_root() {
-    let root = tempfile::tempdir().unwrap();
-    write(
-        root.path(),
-        "etc/mantra/policy.yaml",
-        "network: {enabled: false}\n",
-    );
-    let out = mantra()
-        .args(["policy", "show", "--json"])
-        .env("MANTRA_TEST_ROOT", root.path())
-        .output()
-        .unwrap();
+    // The machine sets MANTRA_TEST_ROOT for every process.
+    let m = Machine::new();
+    m.policy("network: {enabled: false}\n");
+    let out = m.run(["policy", "show", "--json"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        !text.contains(&root.path().display().to_string()),
+        !text.contains(&m.root.display().to_string()),
         "the test root was read: {text}"
     );
 }
@@ -149,23 +112,11 @@ mod rooted {
 
     #[test]
     fn show_json_has_provenance_conflicts_unknown_and_invalid() {
-        let root = tempfile::tempdir().unwrap();
-        write(
-            root.path(),
-            "etc/mantra/policy.yaml",
-            "network:\n  enabled: false\nhooks: {block_severity: nope}\nextra: 1\n",
-        );
-        write(
-            root.path(),
-            "home/.config/mantra/config.yaml",
-            "network: {enabled: true}\n",
-        );
-        let out = mantra()
-            .args(["policy", "show", "--json"])
-            .env("MANTRA_TEST_ROOT", root.path())
-            .env("MANTRA_TEST_PLATFORM", "linux")
-            .output()
-            .unwrap();
+        let mut m = Machine::new();
+        m.set_env("MANTRA_TEST_PLATFORM", "linux");
+        m.policy("network:\n  enabled: false\nhooks: {block_severity: nope}\nextra: 1\n");
+        m.user_config("network: {enabled: true}\n");
+        let out = m.run(["policy", "show", "--json"]);
         assert_eq!(out.status.code(), Some(0));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let row = v["rows"]
@@ -188,13 +139,7 @@ mod rooted {
         assert_eq!(v["unknown"][0]["key"], "extra");
         assert_eq!(v["invalid"][0]["key"], "hooks.block_severity");
 
-        let table = mantra()
-            .args(["policy", "show"])
-            .env("MANTRA_TEST_ROOT", root.path())
-            .env("MANTRA_TEST_PLATFORM", "linux")
-            .output()
-            .unwrap();
-        let t = String::from_utf8_lossy(&table.stdout);
+        let t = m.ok(["policy", "show"]);
         assert!(
             t.contains("network.enabled") && t.contains("Override"),
             "{t}"
@@ -207,19 +152,13 @@ mod rooted {
 
     #[test]
     fn macos_and_windows_sources_through_the_binary() {
-        let root = tempfile::tempdir().unwrap();
-        write(
-            root.path(),
+        let mut m = Machine::new();
+        m.write_rooted(
             "Library/Managed Preferences/com.gonewx.mantra.plist",
             "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>telemetry</key><true/><key>storage</key><dict><key>key_fallback</key><string>deny</string></dict></dict></plist>",
         );
-        let out = mantra()
-            .args(["policy", "show", "--json"])
-            .env("MANTRA_TEST_ROOT", root.path())
-            .env("MANTRA_TEST_PLATFORM", "macos")
-            .output()
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        m.set_env("MANTRA_TEST_PLATFORM", "macos");
+        let v = m.json(["policy", "show", "--json"]);
         let row = |k: &str| {
             v["rows"]
                 .as_array()
@@ -234,18 +173,12 @@ mod rooted {
         assert_eq!(row("telemetry")["value"], false);
         assert_eq!(row("telemetry")["status"], "restrictive_fallback");
 
-        write(
-            root.path(),
+        m.write_rooted(
             "registry.reg",
             "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Gonewx\\Mantra\\logging]\n\"level\"=\"warn\"\n",
         );
-        let out = mantra()
-            .args(["policy", "show", "--json"])
-            .env("MANTRA_TEST_ROOT", root.path())
-            .env("MANTRA_TEST_PLATFORM", "windows")
-            .output()
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        m.set_env("MANTRA_TEST_PLATFORM", "windows");
+        let v = m.json(["policy", "show", "--json"]);
         let row = v["rows"]
             .as_array()
             .unwrap()
@@ -272,34 +205,19 @@ mod rooted {
                 }
             }
         });
-        let root = tempfile::tempdir().unwrap();
-        write(
-            root.path(),
-            "etc/mantra/policy.yaml",
-            &format!("network: {{enabled: false}}\nupdates: {{enabled: true, url: \"http://{addr}/m.json\"}}\n"),
-        );
-        let out = mantra()
-            .args(["update", "check", "--json"])
-            .env("MANTRA_TEST_ROOT", root.path())
-            .env("MANTRA_TEST_PLATFORM", "linux")
-            .output()
-            .unwrap();
+        let mut m = Machine::new();
+        m.set_env("MANTRA_TEST_PLATFORM", "linux");
+        m.policy(&format!(
+            "network: {{enabled: false}}\nupdates: {{enabled: true, url: \"http://{addr}/m.json\"}}\n"
+        ));
+        let out = m.run(["update", "check", "--json"]);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["result"], "disabled");
         assert_eq!(hits.load(Ordering::SeqCst), 0);
 
         // Allowed: the binary reaches the server (which answers 404: exit 2).
-        write(
-            root.path(),
-            "etc/mantra/policy.yaml",
-            &format!("updates: {{url: \"http://{addr}/m.json\"}}\n"),
-        );
-        let out = mantra()
-            .args(["update", "check"])
-            .env("MANTRA_TEST_ROOT", root.path())
-            .env("MANTRA_TEST_PLATFORM", "linux")
-            .output()
-            .unwrap();
+        m.policy(&format!("updates: {{url: \"http://{addr}/m.json\"}}\n"));
+        let out = m.run(["update", "check"]);
         assert_eq!(out.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&out.stderr).contains("404"));
         assert_eq!(hits.load(Ordering::SeqCst), 1);

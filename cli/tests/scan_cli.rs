@@ -1,59 +1,23 @@
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 //! `mantra scan`, `redact`, `baseline` and `rules` driven through the real
-//! binary, on the bundled samples and on files made here.
+//! binary, on the bundled samples and on files made here. Each test runs on
+//! its own isolated [`Machine`](support::Machine): no developer's policy,
+//! data or `MANTRA_*` variable reaches the binary.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod support;
 
+use predicates::prelude::*;
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-struct Env {
-    home: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Self {
-        Env {
-            home: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_mantra"));
-        c.env("MANTRA_HOME", self.home.path().join("data"))
-            .env_remove("MANTRA_FINGERPRINT_KEY")
-            .env_remove("MANTRA_LOG");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().unwrap()
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.home.path().join(name)
-    }
-}
+use support::{github_token_seeded, stdout, Machine, SECRET};
 
 fn samples() -> String {
-    repo().join("samples").display().to_string()
+    support::samples().display().to_string()
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn json_findings(env: &Env, extra: &[&str]) -> Vec<Value> {
+fn json_findings(m: &Machine, extra: &[&str]) -> Vec<Value> {
     let mut args = vec!["scan", "--format", "json"];
     args.extend_from_slice(extra);
-    let out = env.run(&args);
+    let out = m.run(&args);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -64,8 +28,8 @@ fn json_findings(env: &Env, extra: &[&str]) -> Vec<Value> {
 }
 
 /// The secrets in the samples, in clear, as only `--show-secrets` gives them.
-fn sample_secrets(env: &Env) -> Vec<String> {
-    json_findings(env, &["--show-secrets", &samples()])
+fn sample_secrets(m: &Machine) -> Vec<String> {
+    json_findings(m, &["--show-secrets", &samples()])
         .iter()
         .map(|f| f["secret"].as_str().unwrap().to_string())
         .collect()
@@ -73,8 +37,8 @@ fn sample_secrets(env: &Env) -> Vec<String> {
 
 #[test]
 fn scanning_the_samples_reports_findings_with_exit_code_1() {
-    let env = Env::new();
-    let findings = json_findings(&env, &[&samples()]);
+    let m = Machine::new();
+    let findings = json_findings(&m, &[&samples()]);
     assert_eq!(findings.len(), 8);
     for f in &findings {
         for field in [
@@ -99,11 +63,11 @@ fn scanning_the_samples_reports_findings_with_exit_code_1() {
 
 #[test]
 fn no_output_format_ever_shows_a_secret_unless_asked() {
-    let env = Env::new();
-    let secrets = sample_secrets(&env);
+    let m = Machine::new();
+    let secrets = sample_secrets(&m);
     assert_eq!(secrets.len(), 8);
     for format in ["human", "json", "jsonl", "sarif"] {
-        let out = env.run(&["scan", "--format", format, &samples()]);
+        let out = m.run(["scan", "--format", format, &samples()]);
         let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
         for s in &secrets {
             // Long enough a prefix that a redacted preview cannot contain it.
@@ -115,8 +79,8 @@ fn no_output_format_ever_shows_a_secret_unless_asked() {
 
 #[test]
 fn sarif_is_a_valid_code_scanning_log() {
-    let env = Env::new();
-    let out = env.run(&["scan", "--format", "sarif", &samples()]);
+    let m = Machine::new();
+    let out = m.run(["scan", "--format", "sarif", &samples()]);
     assert_eq!(out.status.code(), Some(1));
     let log: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(log["version"], "2.1.0");
@@ -149,8 +113,8 @@ fn sarif_is_a_valid_code_scanning_log() {
 
 #[test]
 fn jsonl_output_has_one_finding_per_line() {
-    let env = Env::new();
-    let out = env.run(&["scan", "--format", "jsonl", &samples()]);
+    let m = Machine::new();
+    let out = m.run(["scan", "--format", "jsonl", &samples()]);
     let lines: Vec<Value> = stdout(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -160,9 +124,9 @@ fn jsonl_output_has_one_finding_per_line() {
 
 #[test]
 fn both_engines_give_the_same_report() {
-    let env = Env::new();
-    let a = json_findings(&env, &["--engine", "rust", &samples()]);
-    let out = env.run(&["version", "--json"]);
+    let m = Machine::new();
+    let a = json_findings(&m, &["--engine", "rust", &samples()]);
+    let out = m.run(["version", "--json"]);
     let version: Value = serde_json::from_slice(&out.stdout).unwrap();
     if version["engines"]
         .as_array()
@@ -171,37 +135,27 @@ fn both_engines_give_the_same_report() {
         .any(|e| e == "hyperscan")
     {
         assert_eq!(version["engine"], "hyperscan");
-        let b = json_findings(&env, &["--engine", "hyperscan", &samples()]);
+        let b = json_findings(&m, &["--engine", "hyperscan", &samples()]);
         assert_eq!(a, b);
     }
 }
 
 #[test]
 fn clean_input_exits_0_and_stdin_is_scanned() {
-    let env = Env::new();
-    std::fs::write(env.path("clean.txt"), "nothing to see\n").unwrap();
-    let out = env.run(&["scan", env.path("clean.txt").to_str().unwrap()]);
+    let m = Machine::new();
+    std::fs::write(m.path().join("clean.txt"), "nothing to see\n").unwrap();
+    let out = m.run(["scan", m.path().join("clean.txt").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
 
-    let secret = sample_secrets(&env)
+    let secret = sample_secrets(&m)
         .into_iter()
         .find(|s| s.starts_with("ghp_"))
         .unwrap();
-    let mut child = env
-        .cmd()
-        .args(["scan", "--format", "json", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
+    let out = m
+        .mantra(["scan", "--format", "json", "-"])
+        .write_stdin(format!("token: {secret}\n"))
+        .output()
         .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("token: {secret}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["path"], "<stdin>");
@@ -210,9 +164,9 @@ fn clean_input_exits_0_and_stdin_is_scanned() {
 
 #[test]
 fn unreadable_paths_are_reported_and_the_scan_goes_on() {
-    let env = Env::new();
-    let missing = env.path("does-not-exist");
-    let out = env.run(&[
+    let m = Machine::new();
+    let missing = m.path().join("does-not-exist");
+    let out = m.run([
         "scan",
         "--format",
         "json",
@@ -224,29 +178,29 @@ fn unreadable_paths_are_reported_and_the_scan_goes_on() {
     let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v.len(), 8);
     // Only errors: exit code 2.
-    let out = env.run(&["scan", missing.to_str().unwrap()]);
+    let out = m.run(["scan", missing.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[cfg(unix)]
 #[test]
 fn symlink_loops_do_not_hang() {
-    let env = Env::new();
-    let dir = env.path("loop");
+    let m = Machine::new();
+    let dir = m.path().join("loop");
     std::fs::create_dir_all(dir.join("a")).unwrap();
     std::os::unix::fs::symlink(&dir, dir.join("a/back")).unwrap();
     std::fs::write(dir.join("a/f.txt"), "hello\n").unwrap();
-    let out = env.run(&["scan", "--follow", dir.to_str().unwrap()]);
+    let out = m.run(["scan", "--follow", dir.to_str().unwrap()]);
     assert!(matches!(out.status.code(), Some(0) | Some(2)), "{out:?}");
-    let out = env.run(&["scan", dir.to_str().unwrap()]);
+    let out = m.run(["scan", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]
 fn a_baseline_suppresses_accepted_secrets_wherever_they_move() {
-    let env = Env::new();
-    let baseline = env.path("baseline.json");
-    let out = env.run(&[
+    let m = Machine::new();
+    let baseline = m.path().join("baseline.json");
+    let out = m.run([
         "baseline",
         "create",
         "--out",
@@ -260,40 +214,40 @@ fn a_baseline_suppresses_accepted_secrets_wherever_they_move() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(&baseline).unwrap();
-    for s in sample_secrets(&env) {
+    for s in sample_secrets(&m) {
         assert!(
             !text.contains(&s[..s.len().min(24)]),
             "the baseline holds a secret"
         );
     }
-    let out = env.run(&["scan", "--baseline", baseline.to_str().unwrap(), &samples()]);
+    let out = m.run(["scan", "--baseline", baseline.to_str().unwrap(), &samples()]);
     assert_eq!(out.status.code(), Some(0));
     // Same secret, another file and line: still accepted.
-    let secret = sample_secrets(&env)
+    let secret = sample_secrets(&m)
         .into_iter()
         .find(|s| s.starts_with("ghp_"))
         .unwrap();
-    std::fs::write(env.path("moved.txt"), format!("\n\n\nx = {secret}\n")).unwrap();
-    let out = env.run(&[
+    std::fs::write(m.path().join("moved.txt"), format!("\n\n\nx = {secret}\n")).unwrap();
+    let out = m.run([
         "scan",
         "--baseline",
         baseline.to_str().unwrap(),
-        env.path("moved.txt").to_str().unwrap(),
+        m.path().join("moved.txt").to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0));
     // A damaged baseline is an error, not an empty baseline.
     std::fs::write(&baseline, "{not json").unwrap();
-    let out = env.run(&["scan", "--baseline", baseline.to_str().unwrap(), &samples()]);
+    let out = m.run(["scan", "--baseline", baseline.to_str().unwrap(), &samples()]);
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn redact_writes_valid_jsonl_without_secrets() {
-    let env = Env::new();
-    let session = repo()
-        .join("samples/.claude/projects/-home-dev-shop/7d1c2b3a-0000-4000-8000-00000000a001.jsonl");
-    let out_path = env.path("redacted.jsonl");
-    let out = env.run(&[
+    let m = Machine::new();
+    let session = support::samples()
+        .join(".claude/projects/-home-dev-shop/7d1c2b3a-0000-4000-8000-00000000a001.jsonl");
+    let out_path = m.path().join("redacted.jsonl");
+    let out = m.run([
         "redact",
         session.to_str().unwrap(),
         "--out",
@@ -311,7 +265,7 @@ fn redact_writes_valid_jsonl_without_secrets() {
     }
     assert!(text.contains("[REDACTED:private-key]"));
     assert!(text.contains("[REDACTED:anthropic-api-key]"));
-    let out = env.run(&["scan", out_path.to_str().unwrap()]);
+    let out = m.run(["scan", out_path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
@@ -320,13 +274,13 @@ fn redact_writes_valid_jsonl_without_secrets() {
 /// written beside it, then renamed, so the input is read whole first).
 #[test]
 fn redact_streams_stdin_large_files_and_in_place() {
-    let env = Env::new();
-    let secret = "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";
+    let m = Machine::new();
+    let secret = SECRET;
     let filler = "lorem ipsum dolor sit amet\n".repeat(400_000); // ~11 MB
     let body = format!("{{\"a\":\"{filler}\"}}\n{{\"b\":\"token {secret} end\"}}\n");
-    let p = env.path("big.jsonl");
+    let p = m.path().join("big.jsonl");
     std::fs::write(&p, &body).unwrap();
-    let out = env.run(&["redact", p.to_str().unwrap(), "-o", p.to_str().unwrap()]);
+    let out = m.run(["redact", p.to_str().unwrap(), "-o", p.to_str().unwrap()]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -345,21 +299,12 @@ fn redact_streams_stdin_large_files_and_in_place() {
         body.len() - secret.len() + "[REDACTED:github-pat]".len()
     );
 
-    let mut child = env
-        .cmd()
-        .args(["redact", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
+    // assert_cmd writes stdin from a thread while it reads stdout.
+    let out = m
+        .mantra(["redact", "-"])
+        .write_stdin(body.clone())
+        .output()
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = body.clone();
-    let writer = std::thread::spawn(move || {
-        use std::io::Write;
-        stdin.write_all(input.as_bytes()).unwrap();
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
 }
@@ -368,11 +313,11 @@ fn redact_streams_stdin_large_files_and_in_place() {
 /// not by the Rust type the parser expected.
 #[test]
 fn a_malformed_rule_file_names_no_internal_type() {
-    let env = Env::new();
-    let p = env.path("rules.yaml");
+    let m = Machine::new();
+    let p = m.path().join("rules.yaml");
     for text in ["just a string\n", "rules: 3\n", "- id: x\n"] {
         std::fs::write(&p, text).unwrap();
-        let out = env.run(&["rules", "check", p.to_str().unwrap()]);
+        let out = m.run(["rules", "check", p.to_str().unwrap()]);
         let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
         assert_ne!(out.status.code(), Some(0), "{text}: {all}");
         assert!(!all.contains("struct"), "{text}: {all}");
@@ -381,8 +326,8 @@ fn a_malformed_rule_file_names_no_internal_type() {
 
 #[test]
 fn custom_rules_are_added_checked_and_bad_ones_named() {
-    let env = Env::new();
-    let good = env.path("good.yaml");
+    let m = Machine::new();
+    let good = m.path().join("good.yaml");
     std::fs::write(
         &good,
         r#"rules:
@@ -396,28 +341,28 @@ fn custom_rules_are_added_checked_and_bad_ones_named() {
 "#,
     )
     .unwrap();
-    let out = env.run(&["rules", "check", good.to_str().unwrap()]);
+    let out = m.run(["rules", "check", good.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    std::fs::write(env.path("t.txt"), "x acme_k3j5h7g9f1d3s5a7p9o1i3u5\n").unwrap();
-    let out = env.run(&[
+    std::fs::write(m.path().join("t.txt"), "x acme_k3j5h7g9f1d3s5a7p9o1i3u5\n").unwrap();
+    let out = m.run([
         "scan",
         "--rules",
         good.to_str().unwrap(),
-        env.path("t.txt").to_str().unwrap(),
+        m.path().join("t.txt").to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("acme-internal-token"));
-    let out = env.run(&[
+    let out = m.run([
         "scan",
         "--rules",
         good.to_str().unwrap(),
         "--disable-rule",
         "acme-internal-token",
-        env.path("t.txt").to_str().unwrap(),
+        m.path().join("t.txt").to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0));
 
-    let bad = env.path("bad.yaml");
+    let bad = m.path().join("bad.yaml");
     std::fs::write(
         &bad,
         r#"rules:
@@ -436,7 +381,7 @@ fn custom_rules_are_added_checked_and_bad_ones_named() {
 "#,
     )
     .unwrap();
-    let out = env.run(&["rules", "check", bad.to_str().unwrap()]);
+    let out = m.run(["rules", "check", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(
@@ -444,17 +389,17 @@ fn custom_rules_are_added_checked_and_bad_ones_named() {
         "{text}"
     );
     // Scanning still works, with the bad rule left out and named.
-    let out = env.run(&["scan", "--rules", bad.to_str().unwrap(), &samples()]);
+    let out = m.run(["scan", "--rules", bad.to_str().unwrap(), &samples()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken-rule"));
 }
 
 #[test]
 fn version_names_the_engine_and_rules_list_is_complete() {
-    let env = Env::new();
-    let out = env.run(&["version"]);
+    let m = Machine::new();
+    let out = m.run(["version"]);
     assert!(stdout(&out).contains("engine:"));
-    let out = env.run(&["rules", "list", "--json"]);
+    let out = m.run(["rules", "list", "--json"]);
     let rules: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert!(rules.len() >= 100);
     for id in [
@@ -471,28 +416,14 @@ fn version_names_the_engine_and_rules_list_is_complete() {
 #[cfg(unix)]
 #[test]
 fn a_dangling_symlink_argument_is_reported_not_ignored() {
-    let env = Env::new();
-    let link = env.path("dangling");
-    std::os::unix::fs::symlink(env.path("nowhere"), &link).unwrap();
-    let out = env.run(&["scan", link.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("dangling"));
-}
-
-/// A GitHub classic token with a valid checksum, made at run time.
-fn github_token(seed: u64) -> String {
-    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut x = seed | 1;
-    let body: String = (0..30)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            BASE62[(x % 62) as usize] as char
-        })
-        .collect();
-    let crc = mantra_detect::filter::base62_fixed(u64::from(crc32fast::hash(body.as_bytes())), 6);
-    format!("ghp_{body}{crc}")
+    let m = Machine::new();
+    let link = m.path().join("dangling");
+    std::os::unix::fs::symlink(m.path().join("nowhere"), &link).unwrap();
+    m.mantra(["scan"])
+        .arg(&link)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("dangling"));
 }
 
 /// The binary content policy: a NUL byte in the first 8 KiB of a JSONL
@@ -501,15 +432,15 @@ fn github_token(seed: u64) -> String {
 /// the generic rule stays off binary noise.
 #[test]
 fn nul_bytes_and_binary_blobs_are_scanned_not_skipped() {
-    let env = Env::new();
-    let token = github_token(0x5eed_0001);
-    let jsonl = env.path("session.jsonl");
+    let m = Machine::new();
+    let token = github_token_seeded(0x5eed_0001);
+    let jsonl = m.path().join("session.jsonl");
     std::fs::write(
         &jsonl,
         format!("{{\"type\":\"user\",\"text\":\"a\u{0}b\"}}\n{{\"type\":\"user\",\"text\":\"use {token}\"}}\n"),
     )
     .unwrap();
-    let out = env.run(&["scan", "--format", "json", jsonl.to_str().unwrap()]);
+    let out = m.run(["scan", "--format", "json", jsonl.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{err}");
     let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
@@ -520,7 +451,7 @@ fn nul_bytes_and_binary_blobs_are_scanned_not_skipped() {
     assert!(!stdout(&out).contains(&token));
 
     // A PNG header, random-looking bytes, a token and a generic secret.
-    let other = github_token(0x5eed_0002);
+    let other = github_token_seeded(0x5eed_0002);
     let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     let mut x: u32 = 0x1234_5678;
     for _ in 0..4096 {
@@ -528,12 +459,12 @@ fn nul_bytes_and_binary_blobs_are_scanned_not_skipped() {
         png.push((x >> 24) as u8);
     }
     png.extend_from_slice(format!("\n{other}\nDB_PASSWORD=2vk6cKRP1QTP7Bpz\n").as_bytes());
-    std::fs::write(env.path("image.png"), &png).unwrap();
-    let out = env.run(&[
+    std::fs::write(m.path().join("image.png"), &png).unwrap();
+    let out = m.run([
         "scan",
         "--format",
         "json",
-        env.path("image.png").to_str().unwrap(),
+        m.path().join("image.png").to_str().unwrap(),
     ]);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -550,14 +481,73 @@ fn nul_bytes_and_binary_blobs_are_scanned_not_skipped() {
 /// silently missing from it.
 #[test]
 fn skipped_files_are_counted_in_the_summary() {
-    let env = Env::new();
-    let dir = env.path("tree");
+    let m = Machine::new();
+    let dir = m.path().join("tree");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("a.txt"), "hello\n").unwrap();
     std::fs::write(dir.join("b.lock"), "hello\n").unwrap();
-    let out = env.run(&["scan", "--exclude", "*.lock", dir.to_str().unwrap()]);
+    let out = m.run(["scan", "--exclude", "*.lock", dir.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(err.contains("in 0 of 1 file(s) scanned"), "{err}");
     assert!(err.contains("1 file(s) skipped"), "{err}");
+}
+
+/// `mantra scan` obeys the effective policy: a real policy file under the
+/// re-rooted `/etc`.
+#[cfg(feature = "test-roots")]
+mod rooted {
+    use super::*;
+
+    fn scan(m: &Machine) -> Vec<Value> {
+        let out = m
+            .mantra(["scan", "--format", "json"])
+            .arg(support::samples())
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    #[test]
+    fn scan_applies_disabled_rules_allowlists_severity_and_the_org_key() {
+        let m = Machine::new();
+        let baseline = scan(&m);
+        assert_eq!(baseline.len(), 8);
+
+        m.policy(
+            "rules:\n  disabled: [github-pat]\nallowlist:\n  paths: ['.aider.chat.history.md']\n  regexes: ['^AKIA']\nfingerprint_key: acme-org-key-2026\n",
+        );
+        let found = scan(&m);
+        let ids: Vec<&str> = found
+            .iter()
+            .map(|f| f["rule_id"].as_str().unwrap())
+            .collect();
+        assert!(
+            !ids.contains(&"github-pat")
+                && !ids.contains(&"aws-access-key-id")
+                && !ids.contains(&"stripe-live-secret-key")
+        );
+        // With its own rule disabled, the GitHub token in the remote URL is still
+        // a credential embedded in a URL.
+        assert!(ids.contains(&"url-embedded-credentials"), "{ids:?}");
+        assert_eq!(found.len(), 6, "{ids:?}");
+        // Same secret, organisation key: a different fingerprint.
+        let anthropic = |v: &[Value]| {
+            v.iter()
+                .find(|f| f["rule_id"] == "anthropic-api-key")
+                .map(|f| f["fingerprint"].clone())
+                .unwrap()
+        };
+        assert_ne!(anthropic(&found), anthropic(&baseline));
+
+        m.policy("rules:\n  min_severity: critical\n");
+        let found = scan(&m);
+        assert!(found.iter().all(|f| f["severity"] == "critical"));
+        assert!(found.len() < 8 && !found.is_empty());
+    }
 }

@@ -1,6 +1,8 @@
-//! Helpers for the store/index tests: Claude Code transcripts written into
-//! a temporary home, a real scanner, and stores opened with a real key file.
-#![allow(dead_code)]
+//! The one test harness of `mantra-agent` (docs/testing.md): fixtures
+//! copied into temporary directories, `.sql` dumps loaded into real SQLite
+//! databases, Claude Code transcripts written into a temporary home, a real
+//! scanner, and stores opened with a real key file.
+#![allow(dead_code)] // each test binary uses a part of it
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,6 +17,39 @@ use mantra_agent::store::{OpenMode, Store};
 use mantra_agent::{AgentConfig, DataDir, DiscoveryEnv, Os};
 use mantra_agent::{Assistant, ProjectRef, Role, SourceFile, SourceKind};
 use mantra_detect::{EngineKind, RuleSet, ScanOptions, Scanner};
+
+/// `agent/tests/fixtures`: real transcripts and database dumps of each
+/// assistant.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+}
+
+/// Recursively copies `src` into `dst`.
+pub fn copy_tree(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).expect("mkdir");
+    for e in std::fs::read_dir(src).expect("read_dir") {
+        let e = e.expect("entry");
+        let to = dst.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_tree(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), &to).expect("copy");
+            let mut perm = std::fs::metadata(&to).expect("meta").permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perm.set_readonly(false);
+            std::fs::set_permissions(&to, perm).expect("chmod");
+        }
+    }
+}
+
+/// Builds a SQLite database at `db` from a `.sql` dump.
+pub fn load_sql(db: &Path, sql_file: &Path) {
+    let sql = std::fs::read_to_string(sql_file).expect("read sql");
+    let conn = rusqlite::Connection::open(db).expect("open db");
+    conn.execute_batch(&sql).expect("load sql");
+}
 
 /// A GitHub token the built-in rules detect (valid checksum).
 pub const SECRET: &str = "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";
