@@ -386,22 +386,24 @@ mod rooted {
 
     const REQUIRE_HOOKS: &str = "hooks:\n  required: [pre-commit, pre-push]\n";
 
+    /// Hook coverage is checked by default (`hooks.required` is
+    /// pre-commit and pre-push): a fresh machine lacks it too.
     #[test]
-    fn fresh_machine_fails_exactly_store_and_agent() {
+    fn fresh_machine_fails_exactly_store_agent_and_hooks() {
         let m = Machine::new();
         let (code, doc) = doctor(&m, &[]);
         assert_eq!(code, 1);
         assert_eq!(doc["compliant"], false);
         assert_eq!(
             failing(&doc),
-            ["store", "agent-registered", "agent-running"],
+            ["store", "agent-registered", "agent-running", "hooks"],
             "{doc:#}"
         );
         let jamf = m.run(["doctor", "--format", "jamf"]);
         assert_eq!(jamf.status.code(), Some(1));
         assert_eq!(
             String::from_utf8_lossy(&jamf.stdout),
-            "<result>non-compliant: store, agent-registered, agent-running</result>\n"
+            "<result>non-compliant: store, agent-registered, agent-running, hooks</result>\n"
         );
         let human = m.run(["doctor"]);
         let text = String::from_utf8_lossy(&human.stdout);
@@ -425,7 +427,7 @@ mod rooted {
         m.policy(
             "agent:\n  sources: {claude_code: false, codex: false, gemini: false, cursor: false, \
              copilot_chat: false, cline: false, roo_code: false, continue: false, aider: false, \
-             opencode: false}\n",
+             opencode: false}\nhooks:\n  required: []\n",
         );
         let (code, doc) = doctor(&m, &[]);
         assert_eq!(code, 0, "{doc:#}");

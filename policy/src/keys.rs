@@ -198,7 +198,7 @@ pub static KEYS: &[KeySpec] = &[
     restrictive(
         example(
             key("hooks.required", Kind::EnumList(HOOKS),
-                "Git hooks that must be installed: pre-commit, pre-push. `mantra doctor` reports a machine without them. Default: none."),
+                "Git hooks that must run in every repository: pre-commit, pre-push. `mantra hooks status`, `mantra doctor` and `mantra audit` report where they would not (missing, or hidden by a repository's own core.hooksPath or hook manager). An empty list turns the coverage checks off. Default: pre-commit, pre-push."),
             || json!(["pre-commit", "pre-push"]),
         ),
         || json!(["pre-commit", "pre-push"]),

@@ -188,7 +188,10 @@ impl HookKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Hooks {
-    /// Hooks that must be installed; `mantra doctor` reports their absence.
+    /// Hooks that must run in every repository; `mantra hooks status`,
+    /// `doctor` and `audit` report where they would not (missing, or hidden
+    /// by a repository's own `core.hooksPath` or hook manager). Both by
+    /// default: a gap nobody asked to see is still a gap.
     pub required: Vec<HookKind>,
     /// Findings at or above this severity block the commit or push.
     pub block_severity: Severity,
@@ -205,7 +208,7 @@ pub struct Hooks {
 impl Default for Hooks {
     fn default() -> Self {
         Hooks {
-            required: Vec::new(),
+            required: vec![HookKind::PreCommit, HookKind::PrePush],
             block_severity: Severity::Medium,
             block_ai_transcripts: false,
             fail_closed: true,
