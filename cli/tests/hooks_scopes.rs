@@ -193,3 +193,36 @@ fn missing_mantra_follows_fail_closed() {
         assert_eq!(!out.status.success(), blocked, "{err}");
     }
 }
+
+/// A repository whose own `core.hooksPath` points into its work tree
+/// (Husky's `.husky`) keeps its tracked files: repo-scope install refuses,
+/// names the manager and says how to call Mantra from it.
+#[test]
+fn repo_install_never_writes_into_a_tracked_hooks_folder() {
+    let m = Machine::new();
+    let repo = m.repo("husky", false);
+    m.add(&repo, ".husky/pre-commit", b"npx lint-staged\n");
+    assert!(m.commit(&repo, "husky").status.success());
+    m.git(&repo, &["config", "core.hooksPath", ".husky"]);
+    let before = std::fs::read(repo.join(".husky/pre-commit")).expect("hook");
+
+    let o = m.run_in(&repo, ["hooks", "install", "--scope", "repo"]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("managed by husky"), "{err}");
+    assert!(err.contains("`mantra hook pre-commit`"), "{err}");
+    assert_eq!(
+        std::fs::read(repo.join(".husky/pre-commit")).expect("hook"),
+        before
+    );
+    let entries: Vec<_> = std::fs::read_dir(repo.join(".husky"))
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(entries.len(), 1, "nothing added: {entries:?}");
+    assert_eq!(m.git(&repo, &["status", "--porcelain"]), "");
+    // --force does not change that.
+    let o = m.run_in(&repo, ["hooks", "install", "--scope", "repo", "--force"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -101,6 +101,17 @@ pub enum InstallError {
         "{0} is not a Mantra shim directory (no {MANIFEST_FILE}); use --force to install into it"
     )]
     ForeignDir(String),
+    #[error(
+        "this repository's hooks are in {dir}, inside its work tree{}: Mantra does not write \
+         into a directory a repository tracks or a hook manager regenerates. Call Mantra from \
+         the hook manager instead: run `mantra hook pre-commit` from its pre-commit hook and \
+         `mantra hook pre-push` from its pre-push hook (docs/hooks.md, \"Hook managers\")",
+        manager.as_deref().map(|m| format!(" (managed by {m})")).unwrap_or_default()
+    )]
+    InWorkTree {
+        dir: String,
+        manager: Option<String>,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> InstallError + '_ {
@@ -266,6 +277,39 @@ pub fn repo_hooks_dir(git: &Git) -> Result<PathBuf, InstallError> {
     Ok(PathBuf::from(common).join("hooks"))
 }
 
+/// A repository's own `core.hooksPath` into its work tree (`.husky`, a
+/// `githooks/` folder) holds files the repository tracks, or that its hook
+/// manager rewrites: shims there would be committed, with this machine's
+/// binary path in them, or silently replaced. Refused, with the way to
+/// cover such a repository.
+fn refuse_work_tree_dir(git: &Git, dir: &Path) -> Result<(), InstallError> {
+    let Ok(top) = git.text(&["rev-parse", "--show-toplevel"]) else {
+        return Ok(()); // a bare repository has no work tree
+    };
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let top = canonical(Path::new(&top));
+    let common = git
+        .text(&["rev-parse", "--path-format=absolute", "--git-common-dir"])
+        .map(|c| canonical(Path::new(&c)))?;
+    // The directory may not exist yet: judge by its nearest existing parent.
+    let mut probe = dir.to_path_buf();
+    while !probe.exists() {
+        match probe.parent() {
+            Some(parent) => probe = parent.to_path_buf(),
+            None => break,
+        }
+    }
+    let rest = dir.strip_prefix(&probe).unwrap_or(Path::new(""));
+    let resolved = canonical(&probe).join(rest);
+    if resolved.starts_with(&top) && !resolved.starts_with(&common) {
+        return Err(InstallError::InWorkTree {
+            dir: dir.display().to_string(),
+            manager: crate::status::manager_of(&dir.to_string_lossy(), dir),
+        });
+    }
+    Ok(())
+}
+
 /// Installs; returns a line per action taken.
 pub fn install(opts: &InstallOptions) -> Result<Vec<String>, InstallError> {
     match opts.scope {
@@ -285,6 +329,7 @@ pub fn uninstall(opts: &InstallOptions) -> Result<Vec<String>, InstallError> {
 fn install_repo(opts: &InstallOptions) -> Result<Vec<String>, InstallError> {
     let git = Git::in_dir(&opts.repo);
     let dir = repo_hooks_dir(&git)?;
+    refuse_work_tree_dir(&git, &dir)?;
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let mut actions = Vec::new();
     // Check everything first so a refusal changes nothing.

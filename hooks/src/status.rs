@@ -107,7 +107,8 @@ fn scope_status(scope: Scope, required: &[String]) -> ScopeStatus {
     }
 }
 
-fn manager_of(hooks_path: &str, dir: &Path) -> Option<String> {
+/// The hook manager behind a hooks directory, when one is recognised.
+pub(crate) fn manager_of(hooks_path: &str, dir: &Path) -> Option<String> {
     if hooks_path.contains(".husky") {
         return Some("husky".into());
     }
