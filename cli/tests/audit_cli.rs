@@ -254,11 +254,15 @@ fn every_format_reports_the_counts_and_leaks_nothing() {
     let csv = audit(&m, &["--format", "csv"]);
     let rows = parse_csv(&csv);
     assert_eq!(rows.len(), 3, "{csv}");
-    assert_eq!(rows[0][0], "day");
-    assert!(rows[1..].iter().all(|row| row.len() == 8), "{rows:?}");
-    assert_eq!(rows[1][2], project.display().to_string());
-    assert_eq!(rows[2][7], recent);
-    assert_eq!(rows[2][4], "critical");
+    assert_eq!(rows[0][..3], ["host", "user", "day"]);
+    assert!(rows[1..].iter().all(|row| row.len() == 10), "{rows:?}");
+    // Each row names the machine and the user (the OS account, not $USER).
+    assert_eq!(rows[1][0], r["host"]["hostname"].as_str().unwrap());
+    assert_eq!(rows[1][1], r["host"]["user"].as_str().unwrap());
+    assert!(!rows[1][1].is_empty());
+    assert_eq!(rows[1][4], project.display().to_string());
+    assert_eq!(rows[2][9], recent);
+    assert_eq!(rows[2][6], "critical");
     outputs.push(("csv", csv));
 
     // HTML: self-contained, charts inline.

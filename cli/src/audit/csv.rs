@@ -1,9 +1,13 @@
 //! `--format csv`: one row per finding, RFC 4180 (CRLF line ends, fields
-//! with commas, quotes or line breaks quoted, quotes doubled).
+//! with commas, quotes or line breaks quoted, quotes doubled). Each row
+//! names the machine and the user, so the files of a fleet concatenate into
+//! one table.
 
 use super::model::AuditReport;
 
-const HEADER: [&str; 8] = [
+const HEADER: [&str; 10] = [
+    "host",
+    "user",
     "day",
     "assistant",
     "project",
@@ -23,6 +27,8 @@ pub fn render(report: &AuditReport) -> String {
         push_row(
             &mut out,
             [
+                report.host.hostname.clone(),
+                report.host.user.clone().unwrap_or_default(),
                 day,
                 f.assistant.clone(),
                 f.project.clone().unwrap_or_default(),
