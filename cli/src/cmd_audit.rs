@@ -11,11 +11,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
-use clap::{Args, ValueEnum};
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
 use mantra_agent::store::stats::Period;
 
-use crate::audit::{csv, gather, html, json, ocsf, sarif};
+use crate::audit::{csv, fleet, gather, html, json, ocsf, sarif};
 use crate::out_file::{self, Access};
 use crate::settings::Settings;
 
@@ -34,7 +34,10 @@ pub enum AuditFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct AuditArgs {
+    #[command(subcommand)]
+    merge: Option<AuditSub>,
     /// Start of the period (RFC 3339 date/time, or 30m, 12h, 7d, 4w ago);
     /// default: everything recorded.
     #[arg(long, value_name = "T")]
@@ -49,8 +52,80 @@ pub struct AuditArgs {
     out: Option<PathBuf>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AuditSub {
+    /// One organisation-level report from the machines' JSON reports (what
+    /// an MDM or SIEM collected): compliance per control, and each secret
+    /// exposed on several machines as one incident.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Reports written by `mantra audit --format json`.
+    #[arg(required = true, value_name = "REPORT.json")]
+    reports: Vec<PathBuf>,
+    /// html, json or csv (one row per machine).
+    #[arg(long, value_enum, default_value_t = FleetFormat::Json)]
+    format: FleetFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FleetFormat {
+    Html,
+    Json,
+    Csv,
+}
+
+/// The largest report read: a machine's JSON report with every finding of
+/// a long period is a few megabytes.
+const REPORT_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// Runs `mantra audit merge`.
+fn merge(settings: &Settings, args: &MergeArgs) -> Result<u8> {
+    let mut reports = Vec::new();
+    for path in &args.reports {
+        let name = path.display().to_string();
+        let text = mantra_core::fsio::read_to_string(path, REPORT_LIMIT)
+            .with_context(|| format!("cannot read {name}"))?;
+        let value: serde_json::Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+            .with_context(|| {
+                format!("{name}: not JSON (a report from `mantra audit --format json`)")
+            })?;
+        reports.push((name, value));
+    }
+    let now = mantra_core::time::Timestamp(settings.started_ms).to_rfc3339();
+    let fleet = fleet::merge(&reports, now)?;
+    let text = match args.format {
+        FleetFormat::Json => serde_json::to_string_pretty(&fleet)? + "\n",
+        FleetFormat::Csv => fleet::render_csv(&fleet),
+        FleetFormat::Html => fleet::render_html(&fleet),
+    };
+    out_file::write_output(args.out.as_deref(), text.as_bytes(), Access::Everyone)?;
+    for file in &fleet.superseded {
+        eprintln!(
+            "mantra: {file}: an older report of a machine with a newer one in the set; left out"
+        );
+    }
+    if let Some(path) = &args.out {
+        eprintln!(
+            "mantra: wrote {} ({} machine(s), {} incident(s))",
+            path.display(),
+            fleet.totals.machines,
+            fleet.totals.incidents
+        );
+    }
+    Ok(0)
+}
+
 /// Runs `mantra audit`.
 pub fn run(settings: &Settings, args: &AuditArgs) -> Result<u8> {
+    if let Some(AuditSub::Merge(m)) = &args.merge {
+        return merge(settings, m);
+    }
     let hooks = settings.hook_config()?;
     let dir = settings.data_dir()?;
     let now = settings.started_ms;

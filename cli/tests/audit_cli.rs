@@ -360,3 +360,124 @@ fn every_format_reports_the_counts_and_leaks_nothing() {
     // The old log went with the wipe.
     assert_eq!(r["git"]["blocks"], 0);
 }
+
+/// `audit merge`: the same secret pasted on two laptops is one incident
+/// with two machines; an older report of a machine is superseded by its
+/// newer one; a report from a newer schema, or not a report, is refused.
+#[test]
+fn merged_reports_make_one_incident_of_a_secret_on_several_machines() {
+    let shared = github_token();
+    let only_b = github_token();
+    let report_of = |host: &str, secrets: &[&str]| -> Value {
+        let m = Machine::new();
+        let project = m.path().join("proj");
+        for (i, s) in secrets.iter().enumerate() {
+            claude_session(
+                &m,
+                &project,
+                &format!("0000000{i}-aaaa-4000-8000-000000000000"),
+                now_ms() - 3_600_000,
+                &format!("deploy with {s} please"),
+            );
+        }
+        m.ok(["index"]);
+        let mut r = audit_json(&m, &[]);
+        // Two machines of a fleet differ by name; these two run here.
+        r["host"]["hostname"] = Value::from(host);
+        r
+    };
+    let a = report_of("laptop-a", &[&shared]);
+    let b = report_of("laptop-b", &[&shared, &only_b]);
+    let mut a_old = a.clone();
+    a_old["generated_at"] = Value::from("2020-01-01T00:00:00.000Z");
+
+    let m = Machine::new();
+    let dir = m.path().join("collected");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    for (name, r) in [("a.json", &a), ("b.json", &b), ("a-old.json", &a_old)] {
+        let p = dir.join(name);
+        std::fs::write(&p, serde_json::to_string(r).unwrap()).unwrap();
+        files.push(p.display().to_string());
+    }
+    let mut args = vec!["audit", "merge"];
+    args.extend(files.iter().map(String::as_str));
+    let o = m.run(&args);
+    assert!(o.status.success(), "{o:?}");
+    let fleet: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(fleet["kind"], "fleet");
+    assert_eq!(fleet["totals"]["machines"], 2, "{fleet:#}");
+    assert_eq!(fleet["totals"]["incidents"], 2, "{fleet:#}");
+    let first = &fleet["incidents"][0];
+    assert_eq!(
+        first["machines"],
+        serde_json::json!(["laptop-a", "laptop-b"])
+    );
+    assert_eq!(first["rule_id"], "github-pat");
+    assert_eq!(
+        fleet["incidents"][1]["machines"],
+        serde_json::json!(["laptop-b"])
+    );
+    assert!(fleet["superseded"][0]
+        .as_str()
+        .unwrap()
+        .ends_with("a-old.json"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("a-old.json"));
+    for c in fleet["controls"].as_array().unwrap() {
+        let total = c["pass"].as_u64().unwrap()
+            + c["warning"].as_u64().unwrap()
+            + c["fail"].as_u64().unwrap();
+        assert_eq!(total, 2, "every control counts both machines: {c}");
+    }
+
+    let mut csv_args = args.clone();
+    csv_args.extend(["--format", "csv"]);
+    let csv = m.ok(&csv_args);
+    let rows = parse_csv_rows(&csv);
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert_eq!(rows[0][0], "host");
+    assert_eq!(
+        (rows[1][0].as_str(), rows[2][0].as_str()),
+        ("laptop-a", "laptop-b")
+    );
+
+    let mut html_args = args.clone();
+    html_args.extend(["--format", "html"]);
+    let html = m.ok(&html_args);
+    assert!(html.contains("laptop-a, laptop-b"), "{html}");
+    for text in [
+        &String::from_utf8_lossy(&o.stdout).into_owned(),
+        &csv,
+        &html,
+    ] {
+        assert_no_secret(text, &shared);
+        assert_no_secret(text, &only_b);
+    }
+
+    // A newer schema, and something that is not a report.
+    let mut newer = a.clone();
+    newer["schema_version"] = Value::from(99);
+    let newer_file = dir.join("newer.json");
+    std::fs::write(&newer_file, newer.to_string()).unwrap();
+    let o = m.run([
+        "audit",
+        "merge",
+        files[0].as_str(),
+        newer_file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("newer Mantra"));
+    let other = dir.join("other.json");
+    std::fs::write(&other, "{\"hello\": 1}").unwrap();
+    let o = m.run(["audit", "merge", other.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a Mantra audit report"));
+}
+
+/// Rows of RFC 4180 CSV without quoted fields (the fleet table).
+fn parse_csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect()
+}

@@ -44,7 +44,7 @@ pub fn render(report: &AuditReport) -> String {
     out
 }
 
-fn push_row(out: &mut String, fields: impl Iterator<Item = String>) {
+pub(super) fn push_row(out: &mut String, fields: impl Iterator<Item = String>) {
     let cells: Vec<String> = fields.map(|f| field(&defuse_formula(f))).collect();
     out.push_str(&cells.join(","));
     out.push_str("\r\n");

@@ -7,7 +7,7 @@ use mantra_agent::store::stats::GroupCount;
 use super::model::{AuditReport, CheckStatus};
 use super::svg;
 
-const CSS: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}\
+pub(super) const CSS: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}\
 h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}\
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}\
 th{background:#f4f4f4}.pass{color:#176b2c}.warning{color:#8a5a00}.fail{color:#b00020;font-weight:bold}\
@@ -29,7 +29,7 @@ fn opt(s: &Option<String>) -> String {
 }
 
 /// A table from a header and rows of already-escaped cells.
-fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+pub(super) fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
     let mut out = String::from("<table><tr>");
     for h in header {
         out.push_str(&format!("<th>{}</th>", escape(h)));

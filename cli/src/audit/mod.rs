@@ -1,8 +1,10 @@
 //! `mantra audit`'s report: the model (`model`), gathering it (`gather`,
-//! `checks`), and one renderer per output format.
+//! `checks`), one renderer per output format, and the organisation-level
+//! report merged from many machines' reports (`fleet`).
 
 pub mod checks;
 pub mod csv;
+pub mod fleet;
 pub mod gather;
 pub mod html;
 pub mod json;
