@@ -1,5 +1,6 @@
 //! `mantra audit`'s report: the model (`model`), gathering it (`gather`,
-//! `checks`), and one renderer per output format.
+//! `checks`, `trail`, whose verdicts `mantra doctor` shares), and one
+//! renderer per output format.
 
 pub mod checks;
 pub mod csv;
@@ -10,3 +11,4 @@ pub mod model;
 pub mod ocsf;
 pub mod sarif;
 pub mod svg;
+pub mod trail;
