@@ -223,6 +223,11 @@ fn event_log(m: &Machine) -> Vec<String> {
         .collect()
 }
 
+/// Replaces the compliance event log's lines, as someone editing it would.
+fn rewrite_event_log(m: &Machine, lines: &[String]) {
+    std::fs::write(m.data.join("logs/audit.jsonl"), lines.join("\n") + "\n").unwrap();
+}
+
 fn audit_json(m: &Machine) -> Value {
     serde_json::from_str(&m.ok(["audit", "--format", "json"])).unwrap()
 }
@@ -252,7 +257,7 @@ fn an_edited_event_log_fails_doctor_and_audit_at_its_position() {
     let mut edited = lines.clone();
     edited[1] = edited[1].replace("\"findings\":0", "\"findings\":1");
     assert_ne!(edited[1], lines[1]);
-    std::fs::write(m.data.join("logs/audit.jsonl"), edited.join("\n") + "\n").unwrap();
+    rewrite_event_log(&m, &edited);
     let (code, doc) = doctor(&m, &[]);
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(status(&doc, "event-log"), "fail", "{doc:#}");
@@ -312,7 +317,7 @@ fn an_edited_event_log_fails_doctor_and_audit_at_its_position() {
     // Deleting the edited line instead is found as well.
     let mut cut = lines.clone();
     cut.remove(1);
-    std::fs::write(m.data.join("logs/audit.jsonl"), cut.join("\n") + "\n").unwrap();
+    rewrite_event_log(&m, &cut);
     let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "event-log"), "fail", "{doc:#}");
     assert!(

@@ -275,18 +275,6 @@ pub fn append(path: &Path, os_log: &OsLog, record: &AuditRecord) -> std::io::Res
     })
 }
 
-/// Sends `record`, unchained, to the OS log only: for the moment the file
-/// is about to go ([`AuditEvent::TrailErased`] is also appended to it, so
-/// the OS log copy carries its `seq` and hash; this is for when it cannot
-/// be).
-pub fn mirror_only(os_log: &OsLog, record: &AuditRecord) -> Result<(), String> {
-    let line = serde_json::to_vec(record).map_err(|e| e.to_string())?;
-    os_log.send(
-        mirror_severity(&record.event),
-        &os_log::event_message(0, &line_hash(&line), &line),
-    )
-}
-
 /// Blocks and bypasses, and erasing the trail, are warnings in the OS
 /// log; the rest notices.
 fn mirror_severity(event: &AuditEvent) -> os_log::Severity {
