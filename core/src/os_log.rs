@@ -13,7 +13,8 @@
 //!   mantra`, which writes through `syslog(3)` into the unified log.
 //! - **Windows** (not tested here): `eventcreate /L APPLICATION /SO mantra`
 //!   into the Application event log. Creating the `mantra` source needs an
-//!   administrator once (the installer's job); after that any user writes.
+//!   administrator once (`installer/install.ps1` does it with `eventcreate`,
+//!   which writes only to sources it created); after that any user writes.
 //!
 //! MSG is `{"seq":N,"hash":"<hex>","record":<the line, byte for byte>}`:
 //! the sequence number and the SHA-256 of the record lead, so even a
