@@ -10,6 +10,9 @@ task, and optionally a policy file and the git hooks at system scope.
 - Registers the scheduled task "Mantra Agent" from
   windows\mantra-agent-task.xml: at every user's logon, as that user,
   least privilege, restarted on failure.
+- Registers the Application event log source "mantra" (with eventcreate,
+  which only writes to sources it created itself), where every compliance
+  event is mirrored; creating a source needs an administrator.
 - -Policy installs "$env:ProgramData\Mantra\policy.yaml" (the folder is
   created writable by Administrators and SYSTEM only). An existing different
   policy is kept unless -Force (then -Uninstall restores it).
@@ -59,6 +62,9 @@ $PolicyPath = Join-Path $PolicyDir 'policy.yaml'
 $HooksDir = Join-Path $PolicyDir 'git-hooks'
 $TaskTemplate = Join-Path $PSScriptRoot 'windows\mantra-agent-task.xml'
 $EnvKey = 'SYSTEM\CurrentControlSet\Control\Session Manager\Environment'
+# The Application event log source of the compliance events (core/src/os_log.rs).
+$EventSource = 'mantra'
+$EventSourceKey = "HKLM:\SYSTEM\CurrentControlSet\Services\EventLog\Application\$EventSource"
 
 $script:Entries = New-Object System.Collections.Generic.List[string]
 $script:Changed = $false
@@ -214,6 +220,20 @@ function Invoke-Install {
         Say "added $InstallDir to the machine PATH (new shells see it)"
     }
 
+    # The event source Mantra mirrors its compliance events under
+    # (mantra_core::os_log); users may write to it once it exists.
+    if (Test-Path -LiteralPath $EventSourceKey) {
+        Say "already registered: event log source '$EventSource'"
+    } elseif ($DryRun) {
+        Say "would register the event log source '$EventSource' (Application log)"
+    } else {
+        & eventcreate.exe /L APPLICATION /SO $EventSource /T INFORMATION /ID 1 /D 'Mantra installed: compliance events are recorded under this source.' | Out-Null
+        if ($LASTEXITCODE -ne 0) { Fail "eventcreate could not register the event log source '$EventSource'" }
+        Add-Entry 'eventsource' $EventSourceKey
+        $script:Changed = $true
+        Say "registered the event log source '$EventSource' (Application log)"
+    }
+
     if ($Policy) {
         $ours = (Test-Entry 'policy' $PolicyPath) -or (Test-Entry 'policy-replaced' $PolicyPath)
         New-Directory $PolicyDir -AdminsOnly
@@ -332,6 +352,12 @@ function Invoke-Uninstall {
                 Say "restored the previous policy at $path"
             }
             'policy' { Remove-Recorded $path }
+            'eventsource' {
+                if (-not (Test-Path -LiteralPath $path)) { break }
+                if ($DryRun) { Say "would unregister the event log source $path (its events stay in the log)"; break }
+                Remove-Item -LiteralPath $path -Recurse -Force
+                Say "unregistered the event log source $path (its events stay in the log)"
+            }
             'file' {
                 if ($path -eq $Exe -and -not $DryRun) {
                     # Agents still running from it would keep the file locked.

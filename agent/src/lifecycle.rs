@@ -1,5 +1,6 @@
 //! The store's life on this machine: opening it with the configured key
-//! provider, publishing the exposure list, and wiping everything.
+//! provider, publishing the exposure list, and wiping everything but (by
+//! default) the compliance event log.
 
 use std::path::{Path, PathBuf};
 
@@ -59,10 +60,20 @@ pub struct WipeReport {
     pub key_removed: bool,
 }
 
+/// What a wipe does with the compliance event log (`logs/audit.jsonl`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trail {
+    /// Kept, to record the wipe in (the default policy).
+    Keep,
+    /// Removed with the other logs (`logging.wipe_erases_trail`).
+    Erase,
+}
+
 /// Removes the database (with WAL/SHM), the key (keychain entry and key
-/// file), logs, the exposure list and caches of `dir`. Missing pieces are
+/// file), the agent's logs, the exposure list and caches of `dir`, and the
+/// compliance event log only when `trail` says so. Missing pieces are
 /// skipped. The directory itself is removed when it ends up empty.
-pub fn wipe(dir: &DataDir, keys: &dyn KeyProvider) -> Result<WipeReport, StoreError> {
+pub fn wipe(dir: &DataDir, keys: &dyn KeyProvider, trail: Trail) -> Result<WipeReport, StoreError> {
     let mut report = WipeReport::default();
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -88,11 +99,26 @@ pub fn wipe(dir: &DataDir, keys: &dyn KeyProvider) -> Result<WipeReport, StoreEr
     if remove_file(&exposures).map_err(io(&exposures))? {
         report.removed.push(exposures);
     }
-    for d in [dir.log_dir(), dir.cache_dir()] {
-        match std::fs::remove_dir_all(&d) {
-            Ok(()) => report.removed.push(d),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(&d)(e)),
+    let logs = match trail {
+        Trail::Erase => vec![dir.log_dir()],
+        Trail::Keep => match std::fs::read_dir(dir.log_dir()) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| *p != dir.audit_log())
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io(&dir.log_dir())(e)),
+        },
+    };
+    for p in logs.into_iter().chain([dir.cache_dir()]) {
+        let removed = match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&p).map(|()| true),
+            Ok(_) => remove_file(&p),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        };
+        if removed.map_err(io(&p))? {
+            report.removed.push(p);
         }
     }
     let _ = std::fs::remove_dir(&dir.root); // only if empty

@@ -63,24 +63,41 @@ pub fn project_scope(
     }
 }
 
-/// Appends `event` to the compliance event log. The operation it records
-/// has already happened, so a log that cannot be written is a warning.
-pub fn record_event(settings: &Settings, event: AuditEvent) {
+/// Appends `event` to the compliance event log and its OS log mirror. The
+/// operation it records has already happened, so a log that cannot be
+/// written is a warning (a mirror that cannot be reached is `mantra
+/// doctor`'s to report). Returns whether the OS log took it.
+pub fn record_event(settings: &Settings, event: AuditEvent) -> bool {
     let Ok(dir) = settings.data_dir() else {
-        return;
+        return false;
     };
     let path = dir.audit_log();
-    let record = AuditRecord {
+    let record = event_record(settings, event);
+    match audit_log::append(&path, &settings.os_log, &record) {
+        Ok(appended) => match appended.mirrored {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::debug!("event {} not mirrored to the OS log: {e}", appended.seq);
+                false
+            }
+        },
+        Err(e) => {
+            tracing::warn!("cannot write the audit log {}: {e}", path.display());
+            eprintln!(
+                "mantra: warning: cannot write the audit log {}: {e}",
+                path.display()
+            );
+            false
+        }
+    }
+}
+
+/// `event`, now, by this command's user.
+pub fn event_record(settings: &Settings, event: AuditEvent) -> AuditRecord {
+    AuditRecord {
         time: Timestamp(mantra_core::time::now_ms()).to_rfc3339(),
         user: settings.user.clone(),
         event,
-    };
-    if let Err(e) = audit_log::append(&path, &record) {
-        tracing::warn!("cannot write the audit log {}: {e}", path.display());
-        eprintln!(
-            "mantra: warning: cannot write the audit log {}: {e}",
-            path.display()
-        );
     }
 }
 

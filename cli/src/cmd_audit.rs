@@ -151,6 +151,7 @@ pub fn run(settings: &Settings, args: &AuditArgs) -> Result<u8> {
         period,
         now_ms: now,
         user: settings.user.clone(),
+        os_log: &settings.os_log,
     })?;
     let text = match args.format {
         AuditFormat::Html => html::render(&report),

@@ -19,6 +19,7 @@ mod logs;
 mod network;
 mod policy;
 mod store;
+mod trail;
 
 use std::path::{Path, PathBuf};
 
@@ -158,6 +159,7 @@ fn run_checks(ctx: &Context) -> Vec<Check> {
     checks.push(hooks::check(ctx));
     checks.extend(network::checks(ctx));
     checks.push(logs::check(ctx));
+    checks.extend(trail::checks(ctx));
     checks.push(exposures::check(ctx, &probe));
     checks
 }

@@ -94,7 +94,11 @@ enum Command {
     Share(cmd_share::ShareArgs),
     /// Delete sessions from the store by project, time or id.
     Delete(cmd_delete::DeleteArgs),
-    /// Remove the store, its key, logs, exposure list and caches.
+    /// Remove the store, its key, logs and caches; the compliance event log stays.
+    ///
+    /// The exposure list and the agent's daily logs go too. The compliance
+    /// event log (logs/audit.jsonl) is kept and records the wipe, unless
+    /// policy sets logging.wipe_erases_trail.
     Wipe(cmd_wipe::WipeArgs),
     /// Check this machine's health and compliance with policy (read-only).
     Doctor(cmd_doctor::DoctorArgs),

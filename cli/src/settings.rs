@@ -11,9 +11,11 @@
 //! The rule set is built on first use (the hooks must start in a few
 //! milliseconds, and `mantra version` needs no rules), then kept.
 //!
-//! `MANTRA_TEST_ROOT` re-roots every policy path (and the user config) only
+//! `MANTRA_TEST_ROOT` re-roots every policy path (and the user config), and
+//! the OS log's syslog socket (`<root>/dev/log`, which a test binds), only
 //! in builds with the `test-roots` cargo feature; a default build ignores
-//! it, so a user cannot escape policy by setting a variable.
+//! it, so a user cannot escape policy, or the OS log, by setting a
+//! variable.
 
 use std::ffi::OsString;
 use std::sync::{Arc, OnceLock};
@@ -22,6 +24,7 @@ use anyhow::{Context, Result};
 use mantra_agent::model::Assistant;
 use mantra_agent::AgentConfig;
 use mantra_core::datadir::DataDir;
+use mantra_core::os_log::OsLog;
 use mantra_detect::{EngineKind, RuleSet, RuleSetBuilder, ScanOptions, Scanner};
 use mantra_hooks::{HookConfig, TranscriptPolicy};
 use mantra_policy::{Effective, LoadOptions, Policy};
@@ -50,6 +53,8 @@ pub struct Settings {
     pub fingerprint_key: Option<Vec<u8>>,
     /// The user running this command, as the compliance log records it.
     pub user: Option<String>,
+    /// Where compliance events are mirrored besides the file.
+    pub os_log: OsLog,
     /// When this command started (ms since the epoch): relative times on
     /// the command line (`7d`) count back from it.
     pub started_ms: i64,
@@ -60,7 +65,9 @@ pub struct Settings {
 impl Settings {
     /// Resolves the settings of this process.
     pub fn load() -> Settings {
-        let policy_sources = load_options_from(&|k| std::env::var_os(k));
+        let env = |k: &str| std::env::var_os(k);
+        let policy_sources = load_options_from(&env);
+        let os_log = os_log_from(&env);
         let effective = mantra_policy::load(&policy_sources);
         let data_dir = DataDir::locate();
         let fingerprint_key = fingerprint_key(&effective.policy);
@@ -70,6 +77,10 @@ impl Settings {
             data_dir.as_ref(),
             fingerprint_key.as_deref(),
         )
+        .map(|config| HookConfig {
+            os_log: os_log.clone(),
+            ..config
+        })
         .map_err(|e| format!("{e:#}"));
         Settings {
             policy_sources,
@@ -79,6 +90,7 @@ impl Settings {
             hooks,
             fingerprint_key,
             user: mantra_core::user::current_user(),
+            os_log,
             started_ms: mantra_core::time::now_ms(),
             rules: OnceLock::new(),
         }
@@ -286,6 +298,17 @@ fn load_options_from(env: &dyn Fn(&str) -> Option<OsString>) -> LoadOptions {
     LoadOptions::system()
 }
 
+/// Where compliance events are mirrored: the OS log, or in test builds
+/// under `MANTRA_TEST_ROOT` the syslog socket `<root>/dev/log`.
+fn os_log_from(env: &dyn Fn(&str) -> Option<OsString>) -> OsLog {
+    #[cfg(feature = "test-roots")]
+    if let Some(root) = env("MANTRA_TEST_ROOT").filter(|r| !r.is_empty()) {
+        return OsLog::Socket(std::path::PathBuf::from(root).join("dev/log"));
+    }
+    let _ = env;
+    OsLog::System
+}
+
 /// Test builds only: every path under the root, files owned by whoever runs
 /// the test, the platform from `MANTRA_TEST_PLATFORM`, and on "windows" the
 /// registry from `<root>/registry.reg`.
@@ -335,6 +358,7 @@ mod tests {
         assert_eq!(opts.system_root, std::path::PathBuf::from("/"));
         assert_eq!(opts.owner, mantra_policy::OwnerRule::ROOT);
         assert!(!opts.policy_file_paths().0.starts_with("/tmp/mantra-escape"));
+        assert_eq!(os_log_from(&env_with_root), OsLog::System);
     }
 
     #[cfg(feature = "test-roots")]
@@ -349,6 +373,10 @@ mod tests {
             .user_config
             .as_ref()
             .is_some_and(|p| p.starts_with("/tmp/mantra-escape")));
+        assert_eq!(
+            os_log_from(&env_with_root),
+            OsLog::Socket("/tmp/mantra-escape/dev/log".into())
+        );
     }
 
     #[test]

@@ -263,19 +263,63 @@ fn delete_and_wipe() {
     ] {
         assert!(!m.data.join(f).exists(), "{f} remains");
     }
-    // The logs went too; the fresh event log holds only the wipe itself.
+    // The agent's logs went too; the compliance event log is kept, its
+    // chain intact, and ends with the wipe.
     let logs: Vec<_> = std::fs::read_dir(m.data.join("logs"))
         .expect("logs")
         .map(|e| e.expect("entry").file_name())
         .collect();
     assert_eq!(logs, ["audit.jsonl"]);
+    let before_wipe = log.lines().count();
     let log = std::fs::read_to_string(m.data.join("logs/audit.jsonl")).expect("event log");
-    assert_eq!(log.lines().count(), 1, "{log}");
-    assert!(log.contains("\"event\":\"wipe\""), "{log}");
-    assert!(log.contains("\"key_removed\":true"), "{log}");
+    assert_eq!(log.lines().count(), before_wipe + 1, "{log}");
+    let last: serde_json::Value =
+        serde_json::from_str(log.lines().last().expect("a line")).expect("json");
+    assert_eq!(last["event"], "wipe", "{log}");
+    assert_eq!(last["key_removed"], true, "{log}");
+    assert_eq!(last["trail_erased"], false, "{log}");
+    assert_eq!(last["seq"], before_wipe + 1, "{log}");
+    let chain = mantra_core::audit_log::read(&m.data.join("logs/audit.jsonl"))
+        .expect("read")
+        .chain;
+    assert!(chain.is_intact(), "{chain:?}");
     let o = m.run(["sessions", "list", "--all-projects"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("mantra index"));
+}
+
+/// Policy can have `wipe` erase the compliance trail too: the erasure is
+/// recorded first, and that record survives in the OS log (here the
+/// machine's `/dev/log`), with the erased chain's next seq and head hash.
+#[cfg(feature = "test-roots")]
+#[test]
+fn wipe_erases_the_trail_only_when_policy_says_so_and_tells_the_os_log() {
+    let m = Machine::new();
+    m.policy("logging:\n  wipe_erases_trail: true\n");
+    two_projects(&m);
+    m.ok(["index"]);
+    let path = m.data.join("logs/audit.jsonl");
+    let before = mantra_core::audit_log::read(&path).expect("read").chain;
+    let head = before.head.expect("a chained record");
+    let sink = m.os_log();
+    let o = m.mantra(["wipe", "--yes"]).output().expect("wipe");
+    assert!(o.status.success(), "{}", support::stderr(&o));
+    assert!(
+        support::stderr(&o).contains("the compliance event log was erased"),
+        "{}",
+        support::stderr(&o)
+    );
+    let events = sink.events();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0]["record"]["event"], "trail_erased");
+    assert_eq!(events[0]["seq"], head.seq + 1);
+    assert_eq!(events[0]["record"]["prev"], head.hash.as_str());
+    assert_eq!(events[1]["record"]["event"], "wipe");
+    assert_eq!(events[1]["record"]["trail_erased"], true);
+    assert_eq!(events[1]["seq"], 1, "a fresh chain");
+    let log = std::fs::read_to_string(&path).expect("event log");
+    assert_eq!(log.lines().count(), 1, "{log}");
+    assert!(log.contains("\"trail_erased\":true"), "{log}");
 }
 
 #[test]

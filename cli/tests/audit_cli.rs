@@ -301,7 +301,7 @@ fn every_format_reports_the_counts_and_leaks_nothing() {
         }
         classes.push(class);
     }
-    assert_eq!(classes.iter().filter(|c| **c == 2003).count(), 7);
+    assert_eq!(classes.iter().filter(|c| **c == 2003).count(), 9);
     // Two findings and two exposed secrets.
     assert_eq!(classes.iter().filter(|c| **c == 2006).count(), 4);
     outputs.push(("ocsf", ocsf));
@@ -337,7 +337,7 @@ fn every_format_reports_the_counts_and_leaks_nothing() {
     assert!(stdout(&out).is_empty());
     assert_eq!(
         std::fs::read_to_string(&out_path).unwrap().lines().count(),
-        11
+        13
     );
     #[cfg(unix)]
     {
@@ -357,8 +357,10 @@ fn every_format_reports_the_counts_and_leaks_nothing() {
     assert_eq!(r["store"]["present"], false);
     assert_eq!(r["wipes"].as_array().unwrap().len(), 1);
     assert_eq!(r["wipes"][0]["key_removed"], true);
-    // The old log went with the wipe.
-    assert_eq!(r["git"]["blocks"], 0);
+    assert_eq!(r["wipes"][0]["trail_erased"], false);
+    // The event log outlived the wipe: its deletions are still reported.
+    assert_eq!(r["deletions"].as_array().unwrap().len(), 1);
+    assert_eq!(r["event_log"]["chain"]["status"], "intact");
 }
 
 /// `audit merge`: the same secret pasted on two laptops is one incident

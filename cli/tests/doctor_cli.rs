@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{chmod, Machine};
+use support::{chmod, stdout as stdout_of, Machine};
 
 /// Runs `doctor --format json [extra]`: exit code and report.
 fn doctor(m: &Machine, extra: &[&str]) -> (i32, Value) {
@@ -212,6 +212,161 @@ fn loose_log_permissions_fail_with_a_chmod_fix() {
     chmod(&logs, 0o700);
     let (_, doc) = doctor(&m, &[]);
     assert_eq!(status(&doc, "logs"), "ok", "{doc:#}");
+}
+
+/// The compliance event log's lines.
+fn event_log(m: &Machine) -> Vec<String> {
+    std::fs::read_to_string(m.data.join("logs/audit.jsonl"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Replaces the compliance event log's lines, as someone editing it would.
+fn rewrite_event_log(m: &Machine, lines: &[String]) {
+    std::fs::write(m.data.join("logs/audit.jsonl"), lines.join("\n") + "\n").unwrap();
+}
+
+fn audit_json(m: &Machine) -> Value {
+    serde_json::from_str(&m.ok(["audit", "--format", "json"])).unwrap()
+}
+
+#[test]
+fn an_edited_event_log_fails_doctor_and_audit_at_its_position() {
+    let m = Machine::new();
+    for _ in 0..3 {
+        m.ok(["index"]);
+    }
+    let lines = event_log(&m);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let head = mantra_core::audit_log::line_hash(lines[2].as_bytes());
+    let (_, doc) = doctor(&m, &[]);
+    assert_eq!(status(&doc, "event-log"), "ok", "{doc:#}");
+    assert!(
+        detail(&doc, "event-log")
+            .contains(&format!("3 record(s) chained, head seq 3, hash {head}")),
+        "{doc:#}"
+    );
+    let r = audit_json(&m);
+    assert_eq!(r["event_log"]["chain"]["status"], "intact", "{r:#}");
+    assert_eq!(r["event_log"]["chain"]["head_seq"], 3);
+    assert_eq!(r["event_log"]["chain"]["head_hash"], head.as_str());
+
+    // Someone makes the second index run look like it found a secret less.
+    let mut edited = lines.clone();
+    edited[1] = edited[1].replace("\"findings\":0", "\"findings\":1");
+    assert_ne!(edited[1], lines[1]);
+    rewrite_event_log(&m, &edited);
+    let (code, doc) = doctor(&m, &[]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(status(&doc, "event-log"), "fail", "{doc:#}");
+    let d = detail(&doc, "event-log");
+    assert!(
+        d.contains("line 3 (seq 3) does not match the hash of line 2: line 2 was changed"),
+        "{d}"
+    );
+    assert!(d.contains("2 record(s) verified before it"), "{d}");
+    let human = m.run(["doctor"]);
+    assert!(
+        stdout_of(&human).contains("FAIL  event-log"),
+        "{}",
+        stdout_of(&human)
+    );
+
+    let r = audit_json(&m);
+    let chain = &r["event_log"]["chain"];
+    assert_eq!(chain["status"], "broken", "{r:#}");
+    assert_eq!(chain["first_break"]["line"], 3);
+    assert_eq!(chain["first_break"]["expected_seq"], 3);
+    assert_eq!(chain["records"], 2);
+    assert_eq!(chain["head_seq"], 2);
+    let control = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["control"] == "MANTRA-LOG-02")
+        .unwrap();
+    assert_eq!(control["status"], "fail", "{control:#}");
+    assert!(
+        control["detail"]
+            .as_str()
+            .unwrap()
+            .contains("line 2 was changed"),
+        "{control:#}"
+    );
+    let ocsf = m.ok(["audit", "--format", "ocsf"]);
+    let finding: Value = ocsf
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["compliance"]["control"] == "MANTRA-LOG-02")
+        .unwrap();
+    assert_eq!(finding["compliance"]["status_id"], 3, "{finding:#}");
+    assert_eq!(
+        finding["unmapped"]["event_log_chain"]["head_seq"], 2,
+        "{finding:#}"
+    );
+    let html = m.ok(["audit", "--format", "html"]);
+    assert!(html.contains("MANTRA-LOG-02"), "html");
+    assert!(html.contains("line 2 was changed"), "html");
+    assert!(
+        html.contains("hash chain broken, 2 record(s), head seq 2"),
+        "html"
+    );
+
+    // Deleting the edited line instead is found as well.
+    let mut cut = lines.clone();
+    cut.remove(1);
+    rewrite_event_log(&m, &cut);
+    let (_, doc) = doctor(&m, &[]);
+    assert_eq!(status(&doc, "event-log"), "fail", "{doc:#}");
+    assert!(
+        detail(&doc, "event-log").contains("line 2 has seq 3 where seq 2 was expected"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn a_log_from_before_the_chain_warns_and_a_torn_write_stays_reported() {
+    let m = Machine::new();
+    // Two records as an older Mantra wrote them: no chain fields.
+    let old = r#"{"time":"2026-01-01T00:00:00.000Z","user":"tester","event":"retention","days":30,"sessions":0}"#;
+    let logs = m.data.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    chmod(&m.data, 0o700);
+    chmod(&logs, 0o700);
+    let path = logs.join("audit.jsonl");
+    std::fs::write(&path, format!("{old}\n{old}\n")).unwrap();
+    chmod(&path, 0o600);
+    m.ok(["index"]);
+    let (_, doc) = doctor(&m, &[]);
+    assert_eq!(status(&doc, "event-log"), "warn", "{doc:#}");
+    let d = detail(&doc, "event-log");
+    assert!(
+        d.contains("2 line(s) from before the hash chain are not verifiable"),
+        "{d}"
+    );
+    assert!(d.contains("1 record(s) chained, head seq 1"), "{d}");
+    // A crash mid-write: the next record chains past the torn line, which
+    // stays reported.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut f, br#"{"seq":2,"prev":"#).unwrap();
+    drop(f);
+    let (_, doc) = doctor(&m, &[]);
+    assert!(
+        detail(&doc, "event-log").contains("the last line is cut short"),
+        "{doc:#}"
+    );
+    m.ok(["index"]);
+    let (_, doc) = doctor(&m, &[]);
+    assert_eq!(status(&doc, "event-log"), "warn", "{doc:#}");
+    let d = detail(&doc, "event-log");
+    assert!(d.contains("torn or unreadable line(s) skipped: 4"), "{d}");
+    assert!(d.contains("2 record(s) chained, head seq 2"), "{d}");
+    assert_eq!(audit_json(&m)["event_log"]["chain"]["status"], "incomplete");
 }
 
 #[cfg(unix)]
@@ -617,6 +772,64 @@ mod rooted {
         let (_, doc) = doctor(&m, &[]);
         assert_eq!(status(&doc, "engine"), "ok", "{doc:#}");
         assert!(detail(&doc, "engine").contains("111 rules"), "{doc:#}");
+    }
+
+    /// Every event reaches the OS log (here the machine's `/dev/log`, a
+    /// socket the test binds) with its seq and hash; without one, doctor
+    /// warns and the file chain is written all the same.
+    #[test]
+    fn events_are_mirrored_to_the_os_log_and_its_absence_is_warned() {
+        let m = Machine::new();
+        let (_, doc) = doctor(&m, &[]);
+        assert_eq!(status(&doc, "os-log"), "warn", "{doc:#}");
+        assert!(
+            detail(&doc, "os-log").contains("the OS log is unavailable"),
+            "{doc:#}"
+        );
+        claude_session(&m, "alpha", "aaaaaaaa-0000-4000-8000-000000000002", "hello");
+        m.ok(["index"]);
+        assert_eq!(event_log(&m).len(), 1);
+        let sink = m.os_log();
+        let (_, doc) = doctor(&m, &[]);
+        assert_eq!(status(&doc, "os-log"), "ok", "{doc:#}");
+        assert!(detail(&doc, "os-log").contains("dev/log"), "{doc:#}");
+        assert!(sink.datagrams().is_empty(), "doctor writes nothing");
+        m.ok(["index"]);
+        m.ok(["delete", "--before", "2026-06-01", "--yes"]);
+        let lines = event_log(&m);
+        let datagrams = sink.datagrams();
+        assert_eq!(datagrams.len(), 2, "{datagrams:?}");
+        assert!(
+            datagrams.iter().all(|d| d.starts_with("<85>")),
+            "authpriv.notice: {datagrams:?}"
+        );
+        let events: Vec<Value> = datagrams
+            .iter()
+            .map(|d| serde_json::from_str(d.split_once("]: ").unwrap().1).unwrap())
+            .collect();
+        for (e, n) in events.iter().zip([2usize, 3]) {
+            let line = &lines[n - 1];
+            assert_eq!(e["seq"], n, "{e:#}");
+            assert_eq!(
+                e["hash"],
+                mantra_core::audit_log::line_hash(line.as_bytes()).as_str()
+            );
+            assert_eq!(e["record"], serde_json::from_str::<Value>(line).unwrap());
+        }
+        assert_eq!(events[1]["record"]["event"], "delete");
+        let r: Value = serde_json::from_str(&m.ok(["audit", "--format", "json"])).unwrap();
+        assert_eq!(r["event_log"]["os_log"]["available"], true, "{r:#}");
+        assert_eq!(r["event_log"]["chain"]["head_seq"], 3);
+        assert_eq!(r["event_log"]["chain"]["head_hash"], events[1]["hash"]);
+        drop(sink);
+        let r: Value = serde_json::from_str(&m.ok(["audit", "--format", "json"])).unwrap();
+        let control = r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["control"] == "MANTRA-LOG-03")
+            .unwrap();
+        assert_eq!(control["status"], "warning", "{control:#}");
     }
 
     #[test]

@@ -333,6 +333,52 @@ fn bypass_is_policy_controlled_and_audited() {
     }
 }
 
+/// A `MANTRA_BYPASS` on a commit that would not have been blocked lets
+/// nothing through: it is not recorded, the audit counts no bypass, and
+/// the developer is told to unset it. A real one is recorded, and
+/// mirrored to the OS log as a warning.
+#[cfg(all(unix, feature = "test-roots"))]
+#[test]
+fn only_a_bypass_that_let_something_through_is_recorded() {
+    let mut m = Machine::new();
+    let (repo, _) = setup(&m);
+    m.hooks_config(r#"{"allow_bypass_env": true}"#);
+    m.set_env("MANTRA_BYPASS", "habit");
+    let sink = m.os_log();
+    m.add(&repo, "clean.txt", b"nothing secret\n");
+    let err = assert_ok(&m.commit(&repo, "clean with bypass set"));
+    assert!(err.contains("no bypass was needed or recorded"), "{err}");
+    // A warning below the blocking severity does not need a bypass either.
+    m.hooks_config(r#"{"allow_bypass_env": true, "block_severity": "critical"}"#);
+    m.add(&repo, "key.txt", format!("{}\n", aws_key_id()).as_bytes());
+    let err = assert_ok(&m.commit(&repo, "warned with bypass set"));
+    assert!(err.contains("no bypass was needed"), "{err}");
+    let audit = m.data.join("logs/audit.jsonl");
+    assert!(!audit.exists(), "nothing recorded");
+    assert!(sink.datagrams().is_empty());
+    let r: serde_json::Value =
+        serde_json::from_str(&m.ok(["audit", "--format", "json"])).expect("json");
+    assert_eq!(r["git"]["bypasses"], 0, "{r:#}");
+
+    m.hooks_config(r#"{"allow_bypass_env": true}"#);
+    let token = github_token();
+    m.add(&repo, "a.txt", format!("{token}\n").as_bytes());
+    let err = assert_ok(&m.commit(&repo, "real bypass"));
+    assert!(err.contains("this bypass was logged"), "{err}");
+    let log = std::fs::read_to_string(&audit).expect("audit log");
+    assert_eq!(log.lines().count(), 1, "{log}");
+    let events = sink.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["seq"], 1);
+    assert_eq!(events[0]["record"]["event"], "bypass");
+    assert_eq!(events[0]["record"]["would_block"], true);
+    assert_no_secret(&serde_json::to_string(&events).expect("json"), &token);
+    let r: serde_json::Value =
+        serde_json::from_str(&m.ok(["audit", "--format", "json"])).expect("json");
+    assert_eq!(r["git"]["bypasses"], 1, "{r:#}");
+    assert_eq!(r["git"]["bypasses_with_secrets"], 1, "{r:#}");
+}
+
 /// Needs the test-only hook settings seam.
 #[cfg(feature = "test-roots")]
 #[test]

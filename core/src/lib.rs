@@ -10,7 +10,10 @@
 //!   hook shims. Here because the agent, the hooks, the updater and the
 //!   commands all resolve it.
 //! - [`audit_log`]: the compliance event log, written by the hooks and the
-//!   agent commands and read by `mantra audit`.
+//!   agent commands and read by `mantra audit` and `mantra doctor`:
+//!   hash-chained, appended under a lock, verified on reading.
+//! - [`os_log`]: the operating system's log (syslog/journald, the macOS
+//!   unified log, the Windows Event Log) every event is mirrored to.
 //! - [`exposure`]: the exposure list, written by the agent after indexing
 //!   and read by the git hooks at every commit.
 //! - [`fingerprint`]: the keyed HMAC-SHA-256 that names a secret without
@@ -37,6 +40,7 @@ pub mod datadir;
 pub mod exposure;
 pub mod fingerprint;
 pub mod fsio;
+pub mod os_log;
 pub mod severity;
 pub mod time;
 pub mod user;

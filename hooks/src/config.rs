@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+use mantra_core::os_log::OsLog;
 use mantra_detect::finding::DEFAULT_FINGERPRINT_KEY;
 use mantra_detect::Severity;
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,11 @@ pub struct HookConfig {
     /// (`<data_dir>/logs/audit.jsonl`, see `mantra_core::audit_log`).
     /// Without it a bypass is refused.
     pub audit_log: Option<PathBuf>,
+    /// Where events are mirrored besides the file (the OS log). Set by
+    /// the command line; `Off` by default so library tests never write
+    /// to the machine's log.
+    #[serde(skip)]
+    pub os_log: OsLog,
     /// Shortest candidate token compared with the exposure list.
     pub exposure_min_token_len: usize,
 }
@@ -81,6 +87,7 @@ impl std::fmt::Debug for HookConfig {
             .field("exposure_list", &self.exposure_list)
             .field("session_store", &self.session_store)
             .field("audit_log", &self.audit_log)
+            .field("os_log", &self.os_log)
             .finish_non_exhaustive()
     }
 }
@@ -101,6 +108,7 @@ impl Default for HookConfig {
             exposure_list: None,
             session_store: None,
             audit_log: None,
+            os_log: OsLog::Off,
             exposure_min_token_len: 8,
         }
     }

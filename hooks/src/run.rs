@@ -1,12 +1,13 @@
 //! Running a hook end to end: collect, check, report, decide the exit code,
 //! honour (and audit) a bypass, apply `fail_closed` to errors, and record
-//! blocks and bypasses in the compliance event log.
+//! blocks and bypasses in the compliance event log. A bypass is recorded
+//! only when it let through what would have been blocked.
 //!
 //! Exit codes: 0 allowed, 1 blocked by findings, 2 the check could not run
 //! and `fail_closed` is set (git blocks on any non-zero exit).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use mantra_core::audit_log::{self, AuditEvent, AuditRecord, HookActivity, LoggedSecret};
@@ -115,34 +116,65 @@ fn run(
         .map_or_else(|| "?".to_string(), |r| r.display().to_string());
     let outcome = match result {
         Ok(o) => o,
-        Err(e) => {
+        Err(e) if config.fail_closed => {
+            // The commit would be blocked: a bypass is what lets it through.
             if let Some(code) = try_bypass(kind, setup, &repo, None, err) {
                 return code;
             }
-            if config.fail_closed {
-                let _ = writeln!(
-                    err,
-                    "mantra: {} blocked: the secret scan could not run: {e}\n\
-                     mantra: policy is fail-closed; fix the problem above or contact your administrator.",
-                    kind.name()
-                );
-                return 2;
-            }
+            let _ = writeln!(
+                err,
+                "mantra: {} blocked: the secret scan could not run: {e}\n\
+                 mantra: policy is fail-closed; fix the problem above or contact your administrator.",
+                kind.name()
+            );
+            return 2;
+        }
+        Err(e) => {
             let _ = writeln!(
                 err,
                 "mantra: warning: the secret scan could not run ({e}); allowed because policy is fail-open."
             );
+            note_unneeded_bypass(setup, err);
             return 0;
         }
     };
     let _ = err.write_all(render(&outcome, kind).as_bytes());
+    if !outcome.blocked() {
+        note_unneeded_bypass(setup, err);
+        return 0;
+    }
     if let Some(code) = try_bypass(kind, setup, &repo, Some(&outcome), err) {
         return code;
     }
-    if outcome.blocked() {
-        log_block(kind, setup, &repo, &outcome, err);
+    log_block(kind, setup, &repo, &outcome, err);
+    1
+}
+
+/// `MANTRA_BYPASS` on a commit or push that goes through anyway: nothing
+/// was bypassed, so nothing is recorded; the developer is told, since a
+/// bypass left set would let the next secret through unnoticed.
+fn note_unneeded_bypass(setup: &HookSetup, err: &mut dyn Write) {
+    if setup.bypass.is_some() {
+        let _ = writeln!(
+            err,
+            "mantra: {BYPASS_ENV} is set but nothing was blocked: no bypass was needed or recorded (unset it)."
+        );
     }
-    u8::from(outcome.blocked())
+}
+
+/// Appends `event` to the compliance event log (and its OS log mirror;
+/// a mirror that cannot be reached is `mantra doctor`'s to report).
+fn record(setup: &HookSetup, path: &Path, event: AuditEvent) -> std::io::Result<()> {
+    let record = AuditRecord {
+        time: mantra_core::time::Timestamp::now().to_rfc3339(),
+        user: setup.user.clone(),
+        event,
+    };
+    let appended = audit_log::append(path, &setup.config.os_log, &record)?;
+    if let Err(e) = appended.mirrored {
+        tracing::debug!("event {} not mirrored to the OS log: {e}", appended.seq);
+    }
+    Ok(())
 }
 
 /// What a hook saw, as the event log records it: the blocking secrets (or
@@ -186,14 +218,10 @@ fn log_block(
     let Some(path) = &setup.config.audit_log else {
         return;
     };
-    let record = AuditRecord {
-        time: mantra_core::time::Timestamp::now().to_rfc3339(),
-        user: setup.user.clone(),
-        event: AuditEvent::Block {
-            activity: activity(kind, repo, Some(outcome), false),
-        },
+    let event = AuditEvent::Block {
+        activity: activity(kind, repo, Some(outcome), false),
     };
-    if let Err(e) = audit_log::append(path, &record) {
+    if let Err(e) = record(setup, path, event) {
         let _ = writeln!(
             err,
             "mantra: warning: cannot record this block in the audit log {} ({e})",
@@ -202,8 +230,10 @@ fn log_block(
     }
 }
 
-/// Applies `MANTRA_BYPASS` when set: allowed and audited when policy
-/// permits, otherwise refused with a message. `None`: no bypass happened.
+/// Applies `MANTRA_BYPASS` when set to a commit or push that would be
+/// blocked (by findings, or by a fail-closed scan error): allowed and
+/// audited when policy permits, otherwise refused with a message. `None`:
+/// no bypass happened.
 fn try_bypass(
     kind: HookKind,
     setup: &HookSetup,
@@ -219,19 +249,15 @@ fn try_bypass(
         );
         return None;
     }
-    let record = AuditRecord {
-        time: mantra_core::time::Timestamp::now().to_rfc3339(),
-        user: setup.user.clone(),
-        event: AuditEvent::Bypass {
-            // Everything let through, warnings included.
-            activity: activity(kind, repo, outcome, true),
-            reason: reason.clone(),
-            would_block: outcome.is_none_or(Outcome::blocked),
-        },
+    let event = AuditEvent::Bypass {
+        // Everything let through, warnings included.
+        activity: activity(kind, repo, outcome, true),
+        reason: reason.clone(),
+        would_block: true,
     };
     match &setup.config.audit_log {
         Some(path) => {
-            if let Err(e) = audit_log::append(path, &record) {
+            if let Err(e) = record(setup, path, event) {
                 // An unauditable bypass is not granted.
                 let _ = writeln!(
                     err,

@@ -238,6 +238,11 @@ pub static KEYS: &[KeySpec] = &[
         "Log level: error, warn, info, debug or trace. Logs never contain secret values. Default info."),
     key("logging.retention_days", Kind::Int { min: 1, max: 3650 },
         "Days of daily log files kept (1-3650). Default 14."),
+    restrictive(
+        key("logging.wipe_erases_trail", Kind::Bool,
+            "mantra wipe also erases the compliance event log (logs/audit.jsonl), after recording the erasure in the OS log. false keeps the trail through a wipe. Default false."),
+        || json!(false),
+    ),
 ];
 
 /// The spec of a dotted key.

@@ -354,6 +354,9 @@ impl LogLevel {
 pub struct Logging {
     pub level: LogLevel,
     pub retention_days: u32,
+    /// `mantra wipe` also erases the compliance event log (recorded in the
+    /// OS log first). Default false: the trail is kept.
+    pub wipe_erases_trail: bool,
 }
 
 impl Default for Logging {
@@ -361,6 +364,7 @@ impl Default for Logging {
         Logging {
             level: LogLevel::Info,
             retention_days: 14,
+            wipe_erases_trail: false,
         }
     }
 }

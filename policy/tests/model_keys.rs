@@ -141,6 +141,7 @@ fn restrictive_keys_are_the_ones_the_issue_names() {
         [
             "crash_reports.enabled",
             "hooks.required",
+            "logging.wipe_erases_trail",
             "network.enabled",
             "storage.encryption",
             "telemetry",
@@ -151,6 +152,10 @@ fn restrictive_keys_are_the_ones_the_issue_names() {
     assert!(!p.network.enabled && !p.updates.enabled && !p.crash_reports.enabled);
     assert_eq!(p.storage.encryption, mantra_policy::Encryption::Required);
     assert_eq!(p.hooks.required.len(), 2);
+    assert!(
+        !p.logging.wipe_erases_trail,
+        "an unreadable policy keeps the trail"
+    );
 }
 
 #[test]

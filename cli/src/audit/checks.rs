@@ -6,6 +6,7 @@ use mantra_policy::source::Level;
 use mantra_policy::Effective;
 
 use super::model::{AuditReport, CheckStatus, ComplianceCheck};
+use super::trail;
 
 /// Every check, in a stable order.
 pub fn evaluate(report: &AuditReport, eff: &Effective) -> Vec<ComplianceCheck> {
@@ -17,6 +18,8 @@ pub fn evaluate(report: &AuditReport, eff: &Effective) -> Vec<ComplianceCheck> {
         network_decided(eff),
         retention_applied(report),
         event_log_intact(report),
+        event_log_chained(report),
+        event_log_mirrored(report),
     ]
 }
 
@@ -213,4 +216,24 @@ fn event_log_intact(report: &AuditReport) -> ComplianceCheck {
         )
     };
     check("MANTRA-LOG-01", "Audit event log readable", status, detail)
+}
+
+fn event_log_chained(report: &AuditReport) -> ComplianceCheck {
+    let v = trail::chain_verdict(&report.event_log.chain, &report.event_log.path);
+    check(
+        "MANTRA-LOG-02",
+        "Audit event log hash chain intact",
+        v.status,
+        v.detail,
+    )
+}
+
+fn event_log_mirrored(report: &AuditReport) -> ComplianceCheck {
+    let v = trail::os_log_verdict(&report.event_log.os_log);
+    check(
+        "MANTRA-LOG-03",
+        "Audit events mirrored to the OS log",
+        v.status,
+        v.detail,
+    )
 }

@@ -10,6 +10,7 @@ use mantra_agent::store::stats::{FindingDimension, Period};
 use mantra_agent::store::Store;
 use mantra_agent::{AgentConfig, DataDir, Timestamp};
 use mantra_core::audit_log::{self, AuditEvent, AuditRecord};
+use mantra_core::os_log::OsLog;
 use mantra_hooks::status::{HookState, Status};
 use mantra_policy::Effective;
 
@@ -26,6 +27,8 @@ pub struct Inputs<'a> {
     pub now_ms: i64,
     /// The user running the report, as the host section names them.
     pub user: Option<String>,
+    /// Where events are mirrored.
+    pub os_log: &'a OsLog,
 }
 
 /// Builds the report. A missing store is reported as such; a store that
@@ -91,6 +94,8 @@ pub fn gather(inputs: &Inputs<'_>) -> Result<AuditReport> {
             path: log_path.display().to_string(),
             records: records.len() as u64,
             skipped_lines: log.skipped_lines as u64,
+            chain: ChainSummary::of(&log.chain),
+            os_log: OsLogSummary::probe(inputs.os_log),
         },
     };
     report.checks = super::checks::evaluate(&report, inputs.effective);
@@ -198,6 +203,13 @@ fn git_summary(records: &[AuditRecord]) -> GitSummary {
         let (kind, activity, reason) = match &r.event {
             AuditEvent::Block { activity } => ("block", activity, None),
             AuditEvent::Bypass {
+                would_block: false, ..
+            } => {
+                // An older Mantra's record of a bypass that let nothing through.
+                git.unneeded_bypasses += 1;
+                continue;
+            }
+            AuditEvent::Bypass {
                 activity, reason, ..
             } => ("bypass", activity, Some(reason.clone())),
             _ => continue,
@@ -259,11 +271,16 @@ fn wipes(records: &[AuditRecord]) -> Vec<Wipe> {
     records
         .iter()
         .filter_map(|r| match r.event {
-            AuditEvent::Wipe { items, key_removed } => Some(Wipe {
+            AuditEvent::Wipe {
+                items,
+                key_removed,
+                trail_erased,
+            } => Some(Wipe {
                 time: r.time.clone(),
                 user: r.user.clone(),
                 items,
                 key_removed,
+                trail_erased,
             }),
             _ => None,
         })

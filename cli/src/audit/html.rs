@@ -320,12 +320,26 @@ pub fn render(r: &AuditReport) -> String {
             ]
         }),
     ));
+    let chain = &r.event_log.chain;
     b.push_str(&format!(
-        "<p class=\"muted\">Event log {}: {} event(s) in the period, {} unreadable line(s). \
+        "<p class=\"muted\">Event log {}: {} event(s) in the period, {} unreadable line(s); \
+         hash chain {}, {} record(s), head seq {}, hash <code>{}</code>; OS log: {} ({}). \
          Report schema version {}.</p></body></html>\n",
         escape(&r.event_log.path),
         r.event_log.records,
         r.event_log.skipped_lines,
+        escape(&chain.status),
+        chain.records,
+        chain
+            .head_seq
+            .map_or_else(|| "-".to_string(), |s| s.to_string()),
+        escape(chain.head_hash.as_deref().unwrap_or("-")),
+        escape(&r.event_log.os_log.target),
+        if r.event_log.os_log.available {
+            "available"
+        } else {
+            "unavailable"
+        },
         r.schema_version
     ));
     b

@@ -1,6 +1,7 @@
 //! `mantra audit`'s report: the model (`model`), gathering it (`gather`,
-//! `checks`), one renderer per output format, and the organisation-level
-//! report merged from many machines' reports (`fleet`).
+//! `checks`, `trail`, whose verdicts `mantra doctor` shares), one renderer
+//! per output format, and the organisation-level report merged from many
+//! machines' reports (`fleet`).
 
 pub mod checks;
 pub mod csv;
@@ -12,3 +13,4 @@ pub mod model;
 pub mod ocsf;
 pub mod sarif;
 pub mod svg;
+pub mod trail;

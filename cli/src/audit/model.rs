@@ -189,6 +189,10 @@ pub struct GitSummary {
     pub bypasses_with_secrets: u64,
     /// Bypasses that let at least one exposed secret through.
     pub bypasses_of_exposed: u64,
+    /// Bypass records of older Mantra versions that let nothing through
+    /// (`would_block: false`): not counted as bypasses. Newer versions do
+    /// not record an unneeded bypass.
+    pub unneeded_bypasses: u64,
     /// A secret exposed in a session reached a commit or push (by bypass).
     pub exposed_secret_reached_git: bool,
     pub events: Vec<GitEvent>,
@@ -231,6 +235,9 @@ pub struct Wipe {
     pub user: Option<String>,
     pub items: u64,
     pub key_removed: bool,
+    /// The event log before it was erased (policy
+    /// `logging.wipe_erases_trail`).
+    pub trail_erased: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -250,4 +257,50 @@ pub struct EventLogSummary {
     pub records: u64,
     /// Lines that could not be read (torn or garbage), in the whole log.
     pub skipped_lines: u64,
+    /// The hash chain of the whole log.
+    pub chain: ChainSummary,
+    /// The OS log events are mirrored to.
+    pub os_log: OsLogSummary,
+}
+
+/// The event log's hash chain, verified over the whole file (not only the
+/// period). `head_seq` and `head_hash` are what the newest copy in the OS
+/// log or the SIEM must show.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ChainSummary {
+    /// `intact`, `empty`, `incomplete` (parts not verifiable: legacy lines,
+    /// torn writes) or `broken`.
+    pub status: String,
+    /// Chained records verified (up to the first break).
+    pub records: u64,
+    pub head_seq: Option<u64>,
+    /// Hex SHA-256 of the head record's line.
+    pub head_hash: Option<String>,
+    /// Lines from before the chain (older Mantra), not verifiable.
+    pub legacy_lines: u64,
+    /// Torn or unreadable lines the chain skips over (line numbers).
+    pub unreadable_lines: Vec<u64>,
+    /// The last line is cut short.
+    pub torn_tail: bool,
+    /// The first bad position, when broken.
+    pub first_break: Option<ChainBreak>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainBreak {
+    /// 1-based line number in the file.
+    pub line: u64,
+    pub expected_seq: u64,
+    /// What is wrong there.
+    pub problem: String,
+}
+
+/// Where events are mirrored, and whether it takes them now.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OsLogSummary {
+    /// `syslog /dev/log`, `unified log (/usr/bin/logger)`, …
+    pub target: String,
+    pub available: bool,
+    /// Why it is unavailable.
+    pub problem: Option<String>,
 }

@@ -146,6 +146,10 @@ fn compliance_finding(report: &AuditReport, c: &ComplianceCheck, now: i64) -> Va
         "status_detail": c.detail,
     });
     e["message"] = json!(format!("{}: {status}", c.title));
+    if c.control == "MANTRA-LOG-02" {
+        // The head to compare with the copy the SIEM collected from the OS log.
+        e["unmapped"] = json!({ "event_log_chain": report.event_log.chain });
+    }
     e
 }
 

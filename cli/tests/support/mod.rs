@@ -253,6 +253,17 @@ impl Machine {
         path
     }
 
+    /// Binds the machine's syslog socket, `/dev/log` under the root, where
+    /// a `test-roots` build mirrors every compliance event.
+    #[cfg(unix)]
+    pub fn os_log(&self) -> OsLogSink {
+        let path = self.root.join("dev/log");
+        mkdirs_0755(&self.root, path.parent().expect("dev"));
+        let socket = std::os::unix::net::UnixDatagram::bind(&path).expect("bind /dev/log");
+        socket.set_nonblocking(true).expect("non-blocking");
+        OsLogSink { socket, path }
+    }
+
     /// The machine's policy file, `/etc/mantra/policy.yaml` (test-roots
     /// builds read it).
     pub fn policy(&self, yaml: &str) -> PathBuf {
@@ -729,5 +740,45 @@ fn mkdirs_0755(top: &Path, dir: &Path) {
     while let Some(p) = d.filter(|p| *p != top && p.starts_with(top)) {
         chmod(p, 0o755);
         d = p.parent();
+    }
+}
+
+/// The machine's syslog socket ([`Machine::os_log`]); unbound when dropped.
+#[cfg(unix)]
+pub struct OsLogSink {
+    socket: std::os::unix::net::UnixDatagram,
+    path: PathBuf,
+}
+
+#[cfg(unix)]
+impl OsLogSink {
+    /// Every datagram received so far, in order.
+    pub fn datagrams(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 128 * 1024];
+        while let Ok(n) = self.socket.recv(&mut buf) {
+            out.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        out
+    }
+
+    /// The mirrored events received so far: each datagram's message
+    /// (`{"seq":…,"hash":…,"record":{…}}`), parsed.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.datagrams()
+            .iter()
+            .map(|d| {
+                assert!(d.contains(" mantra["), "identifier: {d}");
+                let message = d.split_once("]: ").expect("syslog header").1;
+                serde_json::from_str(message).expect("a JSON message")
+            })
+            .collect()
+    }
+}
+
+#[cfg(unix)]
+impl Drop for OsLogSink {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }
