@@ -276,3 +276,47 @@ fn discovery_default_xdg_and_config_dir_list() {
         .iter()
         .all(|f| f.path.starts_with(&a) || f.path.starts_with(&b)));
 }
+
+/// A uuid written twice, first with no text (a placeholder the CLI later
+/// rewrote): the later copy's text is kept, once and in place. A replay of
+/// a record that had text is still dropped.
+#[test]
+fn a_repeated_uuid_keeps_the_copy_with_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("r.jsonl");
+    let line = |uuid: &str, text: &str| {
+        serde_json::json!({"type": "user", "cwd": "/w", "uuid": uuid,
+            "timestamp": "2025-10-01T09:00:00Z",
+            "message": {"role": "user", "content": text}})
+        .to_string()
+            + "\n"
+    };
+    let body = line("u1", "")
+        + &line("u2", "second")
+        + &line("u1", "first, written late")
+        + &line("u2", "second replayed, dropped");
+    std::fs::write(&p, body).expect("write");
+    let out = parse(&src(&p), 0).expect("parse");
+    let texts: Vec<&str> = out.sessions[0]
+        .messages
+        .iter()
+        .map(|m| m.text.as_str())
+        .collect();
+    assert_eq!(texts, ["first, written late", "second"]);
+}
+
+/// A file holding only `summary` records (left by compaction, pointing at
+/// other sessions) is not a session of its own.
+#[test]
+fn a_summary_only_file_is_no_session() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("s.jsonl");
+    std::fs::write(
+        &p,
+        "{\"type\":\"summary\",\"summary\":\"Fixing the build\",\"leafUuid\":\"abc\"}\n\
+         {\"type\":\"summary\",\"summary\":\"Other work\",\"leafUuid\":\"def\"}\n",
+    )
+    .expect("write");
+    let out = parse(&src(&p), 0).expect("parse");
+    assert!(out.sessions.is_empty(), "{:?}", out.sessions);
+}

@@ -6,13 +6,15 @@
 //! Parsing: one JSON record per line. Conversation records (`user`,
 //! `assistant`, `system`) become messages; one API response written as
 //! several lines sharing `message.id` is merged into one message; repeated
-//! lines (same `uuid`) are dropped; `progress` records, which copy subagent
+//! lines (same `uuid`) are dropped, except that a later copy with text
+//! replaces an earlier empty one; `progress` records, which copy subagent
 //! messages that `subagents/*.jsonl` already hold, are skipped; titles come
-//! from `custom-title` > `ai-title` > `summary`. The project is the records'
+//! from `custom-title` > `ai-title` > `summary`. A file of only `summary`
+//! records (left by compaction) is no session. The project is the records'
 //! `cwd`, never the encoded folder name. Unknown record types are kept raw.
 //! Also owns the Anthropic content-block mapping Cline/Roo reuse.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -149,7 +151,12 @@ const IGNORED_KINDS: &[&str] = &[
 struct State {
     session: Session,
     clock: Clock,
-    seen_uuids: HashSet<String>,
+    /// Each record uuid seen, with the message it went into.
+    seen_uuids: HashMap<String, usize>,
+    /// The uuid of the record being handled, and the message of an earlier
+    /// empty copy of it that this one replaces.
+    pending_uuid: Option<String>,
+    pending_replace: Option<usize>,
     by_api_id: HashMap<String, usize>,
     first_offset: Vec<u64>,
     custom_title: Option<String>,
@@ -170,7 +177,9 @@ pub fn parse(path: &Path, from_offset: u64) -> Result<ParseOutput, SourceError> 
     let mut st = State {
         session,
         clock: Clock::new(None, path),
-        seen_uuids: HashSet::new(),
+        seen_uuids: HashMap::new(),
+        pending_uuid: None,
+        pending_replace: None,
         by_api_id: HashMap::new(),
         first_offset: Vec::new(),
         custom_title: None,
@@ -215,8 +224,15 @@ pub fn parse(path: &Path, from_offset: u64) -> Result<ParseOutput, SourceError> 
             .insert("models".into(), Value::from(st.models));
     }
     session.messages.retain(|m| !m.is_empty());
+    // A file of only `summary` records (what compaction leaves behind, each
+    // pointing at another session) is no session of its own.
+    let sessions = if from_offset == 0 && session.messages.is_empty() {
+        Vec::new()
+    } else {
+        vec![session]
+    };
     Ok(ParseOutput {
-        sessions: vec![session],
+        sessions,
         stats,
         next_offset,
     })
@@ -291,10 +307,19 @@ fn handle_record(st: &mut State, rec: Value, offset: u64) -> Handled {
 }
 
 fn conversation(st: &mut State, rec: &Value, kind: &str, offset: u64) -> Handled {
+    st.pending_replace = None;
+    st.pending_uuid = None;
     if let Some(uuid) = str_field(rec, "uuid") {
-        if !st.seen_uuids.insert(uuid.to_string()) {
-            return Handled::Ok; // replayed line
+        if let Some(&idx) = st.seen_uuids.get(uuid) {
+            // A replayed line is dropped; but when the first copy carried
+            // nothing (written before its text was), the later copy's text
+            // replaces it instead of being lost.
+            match st.session.messages.get(idx) {
+                Some(m) if m.is_empty() => st.pending_replace = Some(idx),
+                _ => return Handled::Ok,
+            }
         }
+        st.pending_uuid = Some(uuid.to_string());
     }
     if st.session.project.is_none() {
         st.session.project = str_field(rec, "cwd").and_then(ProjectRef::from_recorded);
@@ -379,6 +404,9 @@ fn conversation(st: &mut State, rec: &Value, kind: &str, offset: u64) -> Handled
         if let Some(idx) = api_id.as_ref().and_then(|k| st.by_api_id.get(k)).copied() {
             if let Some(existing) = st.session.messages.get_mut(idx) {
                 merge_into(existing, parts);
+                if let Some(uuid) = st.pending_uuid.take() {
+                    st.seen_uuids.insert(uuid, idx);
+                }
                 return Handled::Ok;
             }
         }
@@ -429,8 +457,20 @@ fn empty_message(id: String, role: Role, timestamp: Timestamp, est: bool, kind: 
 }
 
 fn push(st: &mut State, offset: u64, m: Message) {
-    st.session.messages.push(m);
-    st.first_offset.push(offset);
+    let idx = match st.pending_replace.take() {
+        Some(idx) if idx < st.session.messages.len() => {
+            st.session.messages[idx] = m;
+            idx
+        }
+        _ => {
+            st.session.messages.push(m);
+            st.first_offset.push(offset);
+            st.session.messages.len() - 1
+        }
+    };
+    if let Some(uuid) = st.pending_uuid.take() {
+        st.seen_uuids.insert(uuid, idx);
+    }
 }
 
 /// Appends parts to a message, skipping blocks it already has (a split
