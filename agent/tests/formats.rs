@@ -299,7 +299,10 @@ fn cline_and_roo_tasks() {
     let s = &out.sessions[0];
     assert_eq!(s.assistant, Assistant::RooCode);
     let texts: Vec<&str> = s.messages.iter().map(|m| m.text.as_str()).collect();
-    assert_eq!(texts, ["fix bug", "done"]);
+    // An event left `partial` is the last state of a message whose stream
+    // stopped (the extension rewrites it in place while streaming): its
+    // text is kept, since it may hold what a user pasted or a tool printed.
+    assert_eq!(texts, ["fix bug", "partial", "done"]);
     assert!(!s.messages[1].timestamp_estimated);
 
     // Mid-rewrite file: a transient error, not an empty session.
@@ -459,4 +462,42 @@ fn discover_all_on_empty_home_finds_nothing_and_never_fails() {
         Os::Linux
     ))
     .is_empty());
+}
+
+/// A Cline task with only `ui_messages.json`: commands run, their output
+/// and the assistant's follow-up questions are indexed with their roles,
+/// and the task prompt is the user's.
+#[test]
+fn cline_ui_only_task_keeps_commands_outputs_and_questions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let task = dir.path().join("1726000000000");
+    std::fs::create_dir_all(&task).expect("task dir");
+    std::fs::write(
+        task.join("ui_messages.json"),
+        r#"[{"ts":1726000000001,"type":"say","say":"task","text":"deploy it"},
+            {"ts":1726000000002,"type":"ask","ask":"command","text":"cat .env"},
+            {"ts":1726000000003,"type":"ask","ask":"command_output","text":"TOKEN=abc"},
+            {"ts":1726000000004,"type":"say","say":"command_output","text":"done"},
+            {"ts":1726000000005,"type":"ask","ask":"followup","text":"{\"question\":\"which env?\"}"},
+            {"ts":1726000000006,"type":"say","say":"user_feedback","text":"prod"},
+            {"ts":1726000000007,"type":"say","say":"api_req_started","text":"{}"}]"#,
+    )
+    .expect("ui");
+    let out = mantra_agent::sources::cline::parse(&task, Assistant::Cline).expect("parse");
+    let roles: Vec<(Role, &str)> = out.sessions[0]
+        .messages
+        .iter()
+        .map(|m| (m.role, m.text.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            (Role::User, "deploy it"),
+            (Role::Tool, "cat .env"),
+            (Role::Tool, "TOKEN=abc"),
+            (Role::Tool, "done"),
+            (Role::Assistant, "{\"question\":\"which env?\"}"),
+            (Role::User, "prod"),
+        ]
+    );
 }

@@ -155,17 +155,19 @@ pub fn parse(task_dir: &Path, assistant: Assistant) -> Result<ParseOutput, Sourc
 }
 
 fn ui_message(e: &Value, n: usize, task_id: &str, clock: &mut Clock) -> Option<Message> {
-    if e.get("partial").and_then(Value::as_bool) == Some(true) {
-        return None;
-    }
+    // An event still marked `partial` is the last state of a message the
+    // extension was streaming when the task stopped (it rewrites the event
+    // in place as it streams): its text so far is kept, not dropped.
     let say = str_field(e, "say");
     let ask = str_field(e, "ask");
     let role = match (say, ask) {
-        (Some("task") | Some("user_feedback"), _) => Role::User,
-        (Some("text") | Some("completion_result") | Some("reasoning"), _) => Role::Assistant,
-        (Some("command_output") | Some("tool"), _) | (_, Some("tool") | Some("command")) => {
-            Role::Tool
+        (Some("task") | Some("user_feedback") | Some("user_feedback_diff"), _) => Role::User,
+        (Some("text") | Some("completion_result") | Some("reasoning"), _)
+        | (_, Some("followup") | Some("completion_result") | Some("plan_mode_respond")) => {
+            Role::Assistant
         }
+        (Some("command") | Some("command_output") | Some("tool"), _)
+        | (_, Some("tool") | Some("command") | Some("command_output")) => Role::Tool,
         _ => return None,
     };
     let (ts, est) = clock.stamp(e.get("ts").and_then(Timestamp::from_json));
