@@ -501,3 +501,40 @@ fn cline_ui_only_task_keeps_commands_outputs_and_questions() {
         ]
     );
 }
+
+/// Continue keeps a tool call's processed arguments (a new file's whole
+/// contents) beside the message: they are indexed with the call, once.
+#[test]
+fn continue_tool_call_states_are_indexed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("abc.json");
+    let session = serde_json::json!({
+        "sessionId": "abc", "title": "t", "workspaceDirectory": "/w",
+        "history": [
+            {"message": {"role": "user", "content": "make a .env"}},
+            {"message": {"role": "assistant", "content": "",
+                         "toolCalls": [{"id": "call-1", "function": {"name": "create_new_file",
+                                        "arguments": "{\"filepath\":\".env\"}"}}]},
+             "toolCallStates": [{"toolCallId": "call-1", "status": "done",
+                                 "toolCall": {"function": {"name": "create_new_file"}},
+                                 "processedArgs": {"filepath": ".env", "contents": "API_TOKEN=walrus-42"}}]},
+            {"message": {"role": "assistant", "content": "again"},
+             "toolCallState": {"toolCallId": "call-2",
+                               "toolCall": {"function": {"name": "edit_existing_file"}},
+                               "processedArgs": {"filepath": "a.rs", "changes": "narwhal"}}}
+        ]
+    });
+    std::fs::write(&p, session.to_string()).expect("write");
+    let out = mantra_agent::sources::continue_dev::parse(&p).expect("parse");
+    let m = &out.sessions[0].messages;
+    assert_eq!(m.len(), 3, "{m:?}");
+    assert_eq!(m[1].tool_calls.len(), 1, "merged into the raw call");
+    assert!(
+        m[1].tool_calls[0]
+            .input_text
+            .contains("API_TOKEN=walrus-42"),
+        "{m:?}"
+    );
+    assert_eq!(m[2].tool_calls[0].name, "edit_existing_file");
+    assert!(m[2].tool_calls[0].input_text.contains("narwhal"));
+}

@@ -118,6 +118,7 @@ pub fn parse(path: &Path) -> Result<ParseOutput, SourceError> {
                 input_text: f.get("arguments").map(render_value).unwrap_or_default(),
             });
         }
+        tool_call_states(item, &mut m);
         if role == Role::Tool {
             m.tool_results.push(ToolResult {
                 call_id: str_field(msg, "toolCallId").unwrap_or("").to_string(),
@@ -134,6 +135,40 @@ pub fn parse(path: &Path) -> Result<ParseOutput, SourceError> {
         stats,
         next_offset: 0,
     })
+}
+
+/// What Continue records of each tool call beside the message: the
+/// arguments after processing (`processedArgs`: a file's whole contents for
+/// `create_new_file`, an edit's new text). They hold what the model wrote
+/// to disk, secrets included, where the message may carry only the raw
+/// call. (The call's output is the next `tool` message's, already read.)
+fn tool_call_states(item: &Value, m: &mut Message) {
+    let states = item
+        .get("toolCallStates")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(item.get("toolCallState").filter(|s| s.is_object()));
+    for state in states {
+        let call_id = str_field(state, "toolCallId").unwrap_or("").to_string();
+        if let Some(args) = state.get("processedArgs").filter(|a| !a.is_null()) {
+            let text = render_value(args);
+            match m.tool_calls.iter_mut().find(|c| c.id == call_id) {
+                Some(call) if call.input_text.contains(&text) => {}
+                Some(call) => call.input_text = join_nonempty([call.input_text.clone(), text]),
+                None => m.tool_calls.push(ToolCall {
+                    id: call_id.clone(),
+                    name: state
+                        .get("toolCall")
+                        .and_then(|c| c.get("function"))
+                        .and_then(|f| str_field(f, "name"))
+                        .unwrap_or("")
+                        .to_string(),
+                    input_text: text,
+                }),
+            }
+        }
+    }
 }
 
 fn content_text(c: Option<&Value>) -> String {
