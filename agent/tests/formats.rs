@@ -538,3 +538,30 @@ fn continue_tool_call_states_are_indexed() {
     assert_eq!(m[2].tool_calls[0].name, "edit_existing_file");
     assert!(m[2].tool_calls[0].input_text.contains("narwhal"));
 }
+
+/// Gemini CLI subagent chats saved as `.json` under their parent's folder
+/// are discovered beside the `.jsonl` ones, and parse.
+#[test]
+fn gemini_subagent_chats_in_either_form_are_discovered() {
+    let h = home();
+    let sub = h.path().join(".gemini/tmp/abcdef/chats/parent-1");
+    std::fs::create_dir_all(&sub).expect("mkdir");
+    std::fs::write(
+        sub.join("child-a.json"),
+        r#"{"sessionId":"child-a","messages":[{"id":"m1","type":"user","content":"subagent task"}]}"#,
+    )
+    .expect("w");
+    std::fs::write(
+        sub.join("child-b.jsonl"),
+        "{\"sessionId\":\"child-b\"}\n{\"id\":\"m1\",\"type\":\"user\",\"content\":\"other\"}\n",
+    )
+    .expect("w");
+    std::fs::write(sub.join("notes.txt"), "not a chat").expect("w");
+    let env = DiscoveryEnv::new(h.path(), Os::Linux);
+    let mut found = discover(Assistant::GeminiCli, &env);
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].kind, SourceKind::GeminiJson);
+    let out = parse(&found[0], 0).expect("parse");
+    assert_eq!(out.sessions[0].messages[0].text, "subagent task");
+}

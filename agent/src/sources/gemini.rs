@@ -1,6 +1,6 @@
 //! Gemini CLI: `~/.gemini/tmp/<projectId>/chats/session-*.jsonl` (current)
 //! or `.json` (before Apr 2026), subagent sessions in
-//! `chats/<parentSessionId>/<sessionId>.jsonl`. `GEMINI_CLI_HOME` replaces
+//! `chats/<parentSessionId>/<sessionId>.jsonl` (or `.json`). `GEMINI_CLI_HOME` replaces
 //! the home directory when set.
 //!
 //! Parsing: the JSONL form is a log to replay — a metadata first line,
@@ -50,15 +50,15 @@ pub fn discover(env: &DiscoveryEnv) -> Vec<SourceFile> {
         let chats = project.join("chats");
         for p in read_dir_sorted(&chats) {
             if p.is_dir() {
-                // Subagent sessions of one parent session.
+                // Subagent sessions of one parent session, in either form
+                // (`.jsonl`, or `.json` as saved by older versions).
                 for sub in read_dir_sorted(&p) {
-                    if file_name(&sub).ends_with(".jsonl") {
-                        out.push(SourceFile::new(
-                            Assistant::GeminiCli,
-                            SourceKind::GeminiJsonl,
-                            sub,
-                        ));
-                    }
+                    let kind = match file_name(&sub) {
+                        n if n.ends_with(".jsonl") => SourceKind::GeminiJsonl,
+                        n if n.ends_with(".json") => SourceKind::GeminiJson,
+                        _ => continue,
+                    };
+                    out.push(SourceFile::new(Assistant::GeminiCli, kind, sub));
                 }
             } else if let Some(k) = kind_of(&p) {
                 out.push(SourceFile::new(Assistant::GeminiCli, k, p));
