@@ -94,38 +94,28 @@ pub struct Incident {
     pub reached_git: bool,
 }
 
+/// The value at `path` in a report, when there is one of that name.
+fn at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |node, key| node.get(key))
+}
+
+fn opt_text(v: &Value, path: &[&str]) -> Option<String> {
+    at(v, path).and_then(Value::as_str).map(str::to_owned)
+}
+
 fn text(v: &Value, path: &[&str]) -> String {
     opt_text(v, path).unwrap_or_default()
 }
 
-fn opt_text(v: &Value, path: &[&str]) -> Option<String> {
-    let mut node = v;
-    for key in path {
-        node = node.get(key)?;
-    }
-    node.as_str().map(str::to_owned)
-}
-
 fn number(v: &Value, path: &[&str]) -> u64 {
-    let mut node = v;
-    for key in path {
-        match node.get(key) {
-            Some(n) => node = n,
-            None => return 0,
-        }
-    }
-    node.as_u64().unwrap_or(0)
+    at(v, path).and_then(Value::as_u64).unwrap_or(0)
 }
 
 fn items<'a>(v: &'a Value, path: &[&str]) -> &'a [Value] {
-    let mut node = v;
-    for key in path {
-        match node.get(key) {
-            Some(n) => node = n,
-            None => return &[],
-        }
-    }
-    node.as_array().map(Vec::as_slice).unwrap_or(&[])
+    at(v, path)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 /// Merges `(file, report)` pairs; `now` is the fleet report's time.
