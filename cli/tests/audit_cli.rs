@@ -49,7 +49,6 @@ fn audit_json(m: &Machine, args: &[&str]) -> Value {
 }
 
 /// Minimal RFC 4180 reader, to check the CSV parses as a spreadsheet would.
-#[cfg(feature = "test-roots")]
 fn parse_csv(text: &str) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     let mut row = Vec::new();
@@ -435,7 +434,7 @@ fn merged_reports_make_one_incident_of_a_secret_on_several_machines() {
     let mut csv_args = args.clone();
     csv_args.extend(["--format", "csv"]);
     let csv = m.ok(&csv_args);
-    let rows = parse_csv_rows(&csv);
+    let rows = parse_csv(&csv);
     assert_eq!(rows.len(), 3, "{csv}");
     assert_eq!(rows[0][0], "host");
     assert_eq!(
@@ -474,12 +473,21 @@ fn merged_reports_make_one_incident_of_a_secret_on_several_machines() {
     let o = m.run(["audit", "merge", other.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a Mantra audit report"));
-}
-
-/// Rows of RFC 4180 CSV without quoted fields (the fleet table).
-fn parse_csv_rows(text: &str) -> Vec<Vec<String>> {
-    text.split("\r\n")
-        .filter(|l| !l.is_empty())
-        .map(|l| l.split(',').map(str::to_owned).collect())
-        .collect()
+    // A report cut short in transfer is named, not half-read.
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let cut = dir.join("cut.json");
+    std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+    let o = m.run(["audit", "merge", files[1].as_str(), cut.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("cut.json") && err.contains("not JSON"),
+        "{err}"
+    );
+    // A byte-order mark (a Windows collector's UTF-8) is no obstacle.
+    let bom = dir.join("bom.json");
+    std::fs::write(&bom, format!("\u{feff}{text}")).unwrap();
+    let fleet: Value =
+        serde_json::from_str(&m.ok(["audit", "merge", bom.to_str().unwrap()])).unwrap();
+    assert_eq!(fleet["totals"]["machines"], 1);
 }

@@ -12,6 +12,7 @@ mod support;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
 
 use support::{assert_no_secret, assistant_line, github_token, user_line, Machine};
 
@@ -345,19 +346,23 @@ fn decrypt(bytes: &[u8], key: &age::x25519::Identity) -> String {
 }
 
 /// Runs `mantra args` on a pseudo-terminal, typing `typed`; what appeared
-/// on the terminal (stdout and stderr alike) is the output's stdout.
+/// on the terminal (stdout and stderr alike) is the output's stdout. A
+/// command still waiting for input after a minute fails the test instead
+/// of hanging it.
 fn on_terminal(m: &Machine, args: &[&str], typed: &str) -> Output {
     let mut line = shell_quote(Path::new(support::MANTRA).to_str().expect("utf-8"));
     for a in args {
         line.push(' ');
         line.push_str(&shell_quote(a));
     }
+    let out = tempfile::tempdir().expect("tempdir");
+    let (stdout, stderr) = (out.path().join("stdout"), out.path().join("stderr"));
     let mut child = m
         .command("script")
         .args(["-q", "-e", "-c", &line, "/dev/null"])
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(std::fs::File::create(&stdout).expect("stdout file"))
+        .stderr(std::fs::File::create(&stderr).expect("stderr file"))
         .spawn()
         .expect("util-linux script");
     child
@@ -366,7 +371,27 @@ fn on_terminal(m: &Machine, args: &[&str], typed: &str) -> Output {
         .expect("stdin")
         .write_all(typed.as_bytes())
         .expect("type");
-    child.wait_with_output().expect("wait")
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`mantra {}` still waiting after 60 s; the terminal showed:\n{}",
+                args.join(" "),
+                std::fs::read_to_string(&stdout).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: std::fs::read(&stdout).expect("stdout"),
+        stderr: std::fs::read(&stderr).expect("stderr"),
+    }
 }
 
 fn shell_quote(s: &str) -> String {
